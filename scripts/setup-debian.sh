@@ -1,0 +1,16 @@
+#!/bin/sh
+# Install everything poolgc's build, tests and benchmarks use (Debian 12, root).
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+packages="build-essential autoconf automake libtool pkg-config binutils
+libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libgc-dev
+python3 sqlite3 perl make git groff-base time gnuplot-nox"
+missing=
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing
+fi
