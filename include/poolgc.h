@@ -54,6 +54,11 @@ void pgc_stats_print(FILE *out);
 
 /* ---- GC objects (pgc_gc(3)) ------------------------------------------- */
 
+/* Every object carries a hidden header before the pointer pgc_new returns:
+ * its reference count and its type, and for containers (types with a
+ * traverse function) the links of the collector's generation lists.
+ * Reference counts are not atomic: see pgc_lock() below. */
+
 typedef void (*pgc_visit_fn)(void *child, void *arg);
 
 typedef struct pgc_type {
@@ -68,16 +73,59 @@ typedef struct pgc_type {
     void (*release)(void *obj);
 } pgc_type;
 
-/* A new object of `size` zeroed bytes, refcount 1. NULL and ENOMEM on failure. */
+/* A new object of `size` zeroed bytes, refcount 1. NULL and ENOMEM on failure.
+ * Containers are tracked from birth; leaves never are. `type` must outlive
+ * the object. */
 void *pgc_new(const pgc_type *type, size_t size);
-void *pgc_incref(void *obj); /* returns obj; NULL is ignored */
-void pgc_decref(void *obj);  /* NULL is ignored */
 size_t pgc_refcount(const void *obj);
 const pgc_type *pgc_type_of(const void *obj);
-void pgc_track(void *obj);
-void pgc_untrack(void *obj);
+void pgc_track(void *obj);   /* containers only; no-op if tracked */
+void pgc_untrack(void *obj); /* no-op if untracked */
 int pgc_is_tracked(const void *obj);
 int pgc_is_finalized(const void *obj);
+
+/* pgc_incref returns obj; both ignore NULL. A count reaching zero runs
+ * finalize, drops the references traverse reports, runs release, frees.
+ * Misuse (a count already zero, a freed or foreign pointer) aborts with a
+ * message. They are inline unless PGC_NO_INLINE is defined before this
+ * header; the library exports out-of-line versions under the same names. */
+#if defined(PGC_NO_INLINE) || !defined(__GNUC__)
+void *pgc_incref(void *obj);
+void pgc_decref(void *obj);
+#else
+/* Implementation detail of the inline versions, not API: the 8 bytes before
+ * an object hold PGC__RC_LIVE + its count (counts stay below 2^48); any other
+ * value there means misuse or "count 1 reached zero", left to the library. */
+#define PGC__RC_LIVE (0x9c5aULL << 48)
+#define PGC__RC_LIMIT (1ULL << 48)
+void pgc__incref_slow(void *obj);
+void pgc__decref_slow(void *obj);
+
+static inline void *pgc_incref(void *obj)
+{
+    if (obj) {
+        unsigned long long *rc = (unsigned long long *)obj - 1;
+        /* one compare: live object and 1 <= count < limit - 1 */
+        if (__builtin_expect(*rc - (PGC__RC_LIVE + 1) < PGC__RC_LIMIT - 2, 1))
+            ++*rc;
+        else
+            pgc__incref_slow(obj);
+    }
+    return obj;
+}
+
+static inline void pgc_decref(void *obj)
+{
+    if (obj) {
+        unsigned long long *rc = (unsigned long long *)obj - 1;
+        /* one compare: live object and 2 <= count < limit */
+        if (__builtin_expect(*rc - (PGC__RC_LIVE + 2) < PGC__RC_LIMIT - 2, 1))
+            --*rc;
+        else
+            pgc__decref_slow(obj); /* count 1: deallocate; else misuse */
+    }
+}
+#endif
 
 /* ---- The collector ------------------------------------------------------ */
 
@@ -99,14 +147,16 @@ typedef struct pgc_collect_info {
 } pgc_collect_info;
 typedef void (*pgc_callback_fn)(int phase /* PGC_START, PGC_STOP */,
                                 const pgc_collect_info *info, void *arg);
-int pgc_callback_add(pgc_callback_fn fn, void *arg);
-int pgc_callback_remove(pgc_callback_fn fn, void *arg);
+int pgc_callback_add(pgc_callback_fn fn, void *arg);    /* 0, or -1 and ENOMEM */
+int pgc_callback_remove(pgc_callback_fn fn, void *arg); /* 0, or -1: not found */
 
 typedef struct pgc_gen_stats {
     size_t collections, collected, uncollectable;
 } pgc_gen_stats;
 void pgc_get_stats(pgc_gen_stats out[3]);
 
+/* These fill buf with up to cap borrowed pointers and return how many there
+ * are in all (which may exceed cap). */
 size_t pgc_get_objects(int generation, void **buf, size_t cap); /* -1: all; returns count */
 size_t pgc_get_referents(void *obj, void **buf, size_t cap);
 size_t pgc_get_referrers(void *obj, void **buf, size_t cap);
@@ -120,10 +170,15 @@ enum {
 };
 void pgc_set_debug(unsigned flags);
 unsigned pgc_get_debug(void);
+/* Garbage kept under PGC_DEBUG_SAVEALL: moves up to cap objects, with the
+ * reference the list held on each, into buf (the caller decrefs them) and
+ * returns how many the list held. buf NULL or cap 0 only counts. */
 size_t pgc_garbage(void **buf, size_t cap);
 
 /* The program's lock for GC objects shared between threads (like CPython's
- * GIL): reference counts are not atomic. Recursive. */
+ * GIL): reference counts are not atomic. Recursive. When more than one
+ * thread uses GC objects, every GC call and every change to an object's
+ * references happens with it held. */
 void pgc_lock(void);
 void pgc_unlock(void);
 

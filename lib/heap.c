@@ -1,0 +1,352 @@
+/*
+ * heap.c - thread heaps: the pools a thread allocates from.
+ *
+ * Per size class a heap keeps a circular list of its pools that have free
+ * blocks (`partial`); the head is also cached in `current`, where the
+ * malloc fast path looks. When the head runs dry the slow path here, in
+ * order: carves fresh blocks from it, takes back its remote frees, takes
+ * back full pools that other threads freed into (`returned`), moves to the
+ * next pool on the list, and finally takes a new pool from the region.
+ *
+ * A pool that runs dry leaves the list ("unlisted") and its remote word gets
+ * the FULL bit, with one compare-and-swap. The first thread that frees into
+ * it clears the bit in the same CAS that pushes its block, and therefore
+ * alone pushes the pool on its owner's `returned` stack: full pools come back
+ * without a scan, and the pool cannot be recycled meanwhile because that
+ * block is still counted in pool->used.
+ *
+ * Threads that exit leave their heap on the abandoned list, whole; the next
+ * new thread adopts it. Heaps are never freed, so a pool's owner pointer
+ * always points at a heap.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+/* The pool of the sentinel heaps: never has a free block. */
+static pgc_pool empty_pool;
+
+#define EMPTY_CURRENT { [0 ... PGC_NUM_CLASSES] = &empty_pool }
+pgc_heap pgc__heap_empty = { .current = EMPTY_CURRENT };
+pgc_heap pgc__heap_dead = { .current = EMPTY_CURRENT };
+__thread pgc_heap *pgc__tls_heap = &pgc__heap_empty;
+
+static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+static pgc_heap *all_heaps;       /* every heap ever made */
+static pgc_heap *abandoned_heaps; /* heaps of exited threads */
+static pgc_heap *spare_heaps;     /* carved from a mapping, not handed out yet */
+static size_t spare_count;
+
+void pgc__heaps_lock(void) { pthread_mutex_lock(&heaps_lock); }
+void pgc__heaps_unlock(void) { pthread_mutex_unlock(&heaps_lock); }
+
+/* ---- the class lists ------------------------------------------------------ */
+
+/* Make `pool` (or nothing) the head of class cls, and the fast path's pool.
+ * In debug mode the fast path is left empty so that every allocation passes
+ * the slow path, which clears the block's double-free mark. */
+static void set_head(pgc_heap *heap, unsigned cls, pgc_pool *pool) {
+    heap->partial[cls] = pool;
+    pgc_pool *fast = (pool && !pgc__options.debug) ? pool : &empty_pool;
+    heap->current[cls] = fast;
+    if (cls == 1)
+        heap->current[0] = fast;
+}
+
+static void list_push_front(pgc_heap *heap, pgc_pool *pool) {
+    unsigned cls = pool->cls;
+    pgc_pool *head = heap->partial[cls];
+    if (head) {
+        pool->next = head;
+        pool->prev = head->prev;
+        head->prev->next = pool;
+        head->prev = pool;
+    } else {
+        pool->next = pool->prev = pool;
+    }
+    set_head(heap, cls, pool);
+}
+
+static void list_unlink(pgc_heap *heap, pgc_pool *pool) {
+    unsigned cls = pool->cls;
+    if (pool->next == pool) {
+        set_head(heap, cls, NULL);
+    } else {
+        pool->prev->next = pool->next;
+        pool->next->prev = pool->prev;
+        if (heap->partial[cls] == pool)
+            set_head(heap, cls, pool->next);
+    }
+    pool->next = pool->prev = NULL;
+}
+
+/* A dry pool leaves the list, unless a remote free arrived meanwhile: then
+ * its blocks are taken back and it stays. Returns 1 if it left. */
+static int unlist_if_full(pgc_heap *heap, pgc_pool *pool) {
+    uintptr_t expected = 0;
+    if (atomic_compare_exchange_strong_explicit(&pool->remote, &expected, PGC_REMOTE_FULL,
+                                                memory_order_acq_rel, memory_order_acquire)) {
+        list_unlink(heap, pool);
+        pool->unlisted = 1;
+        return 1;
+    }
+    pgc__pool_collect_remote(pool);
+    return 0;
+}
+
+static void pool_empty(pgc_heap *heap, pgc_pool *pool, int keep_last) {
+    if (keep_last && pool->next == pool)
+        return; /* the class's only pool: keep it for the next malloc */
+    list_unlink(heap, pool);
+    pgc__pool_give_back(pool);
+}
+
+/* Relist the full pools other threads freed into. */
+static void take_returned(pgc_heap *heap) {
+    if (!atomic_load_explicit(&heap->returned, memory_order_relaxed))
+        return;
+    pgc_pool *pool = atomic_exchange_explicit(&heap->returned, NULL, memory_order_acquire);
+    while (pool) {
+        pgc_pool *next = pool->returned_next;
+        pool->unlisted = 0;
+        pgc__pool_collect_remote(pool);
+        if (pool->used == 0) {
+            pgc__pool_give_back(pool);
+        } else {
+            list_push_front(heap, pool);
+        }
+        pool = next;
+    }
+}
+
+/* A pool of class cls with a free block, or NULL when the region is exhausted. */
+static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
+    pgc_pool *pool = heap->partial[cls];
+    if (pool) {
+        if (pool->free || pgc__pool_extend(pool))
+            return pool;
+        if (!unlist_if_full(heap, pool) && pool->free)
+            return pool;
+    }
+    take_returned(heap);
+    while ((pool = heap->partial[cls]) != NULL) {
+        if (pool->free || pgc__pool_extend(pool))
+            return pool;
+        pgc__pool_collect_remote(pool);
+        if (pool->free)
+            return pool;
+        if (!unlist_if_full(heap, pool) && pool->free)
+            return pool;
+    }
+    pool = pgc__pool_take();
+    if (!pool)
+        return NULL;
+    pgc__pool_init(pool, heap, cls);
+    heap->pools_taken[cls]++;
+    pgc__pool_extend(pool);
+    list_push_front(heap, pool);
+    return pool;
+}
+
+void *pgc__malloc_slow(pgc_heap *heap, size_t size) {
+    if (heap == &pgc__heap_empty) {
+        heap = pgc__heap_for_thread();
+        if (!heap)
+            return pgc__large_malloc(size, 0, 0);
+    } else if (heap == &pgc__heap_dead) {
+        return pgc__large_malloc(size, 0, 0);
+    }
+    unsigned cls = pgc__class_index(size);
+    if (cls == 0)
+        cls = 1;
+    pgc_pool *pool = refill(heap, cls);
+    if (pgc_unlikely(!pool)) {
+        heap->large_allocs++;
+        return pgc__large_malloc(size, 0, 0);
+    }
+    pgc_block *block = pool->free;
+    pool->free = block->next;
+    pool->used++;
+    if (pgc_unlikely(pgc__options.debug))
+        ((uintptr_t *)block)[1] = 0; /* clear the double-free mark */
+    return block;
+}
+
+/* The owner freed into a pool that became empty, or that was unlisted. */
+void pgc__free_local_slow(pgc_heap *heap, pgc_pool *pool) {
+    if (pool->unlisted) {
+        uintptr_t expected = PGC_REMOTE_FULL;
+        if (!atomic_compare_exchange_strong_explicit(&pool->remote, &expected, 0, memory_order_acq_rel,
+                                                     memory_order_acquire))
+            return; /* a remote free took it: it is on heap->returned */
+        pool->unlisted = 0;
+        list_push_front(heap, pool);
+    }
+    if (pool->used == 0) {
+        int saved = errno;
+        pool_empty(heap, pool, 1);
+        errno = saved;
+    }
+}
+
+void pgc__free_remote(pgc_pool *pool, pgc_block *block) {
+    uintptr_t old = atomic_load_explicit(&pool->remote, memory_order_relaxed);
+    do {
+        block->next = (pgc_block *)(old & ~PGC_REMOTE_FULL);
+    } while (!atomic_compare_exchange_weak_explicit(&pool->remote, &old, (uintptr_t)block,
+                                                    memory_order_release, memory_order_relaxed));
+    if (old & PGC_REMOTE_FULL) {
+        /* We cleared FULL: hand the pool back to its owner. */
+        pgc_heap *owner = pool->owner;
+        pgc_pool *head = atomic_load_explicit(&owner->returned, memory_order_relaxed);
+        do {
+            pool->returned_next = head;
+        } while (!atomic_compare_exchange_weak_explicit(&owner->returned, &head, pool,
+                                                        memory_order_release, memory_order_relaxed));
+    }
+}
+
+/* Take back everything other threads freed, and return empty pools to the
+ * region (keeping each class's last pool when the heap stays in use). */
+static void collect_all(pgc_heap *heap, int keep_last) {
+    take_returned(heap);
+    for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
+        pgc_pool *head = heap->partial[cls];
+        if (!head)
+            continue;
+        /* Walk a snapshot: pool_empty unlinks. */
+        pgc_pool *pool = head, *stop = head->prev;
+        for (;;) {
+            pgc_pool *next = pool->next;
+            int last = pool == stop;
+            pgc__pool_collect_remote(pool);
+            if (pool->used == 0)
+                pool_empty(heap, pool, keep_last);
+            if (last)
+                break;
+            pool = next;
+        }
+    }
+}
+
+void pgc__heap_collect_all(pgc_heap *heap) {
+    if (heap != &pgc__heap_empty && heap != &pgc__heap_dead)
+        collect_all(heap, 1);
+}
+
+/* ---- heaps and threads ---------------------------------------------------- */
+
+static void heap_init(pgc_heap *heap) {
+    memset(heap, 0, sizeof *heap);
+    for (unsigned i = 0; i <= PGC_NUM_CLASSES; i++)
+        heap->current[i] = &empty_pool;
+}
+
+/* Heaps live in memory we map ourselves, a batch at a time. heaps_lock held. */
+static pgc_heap *heap_new(void) {
+    if (!spare_count) {
+        size_t bytes = 64 * 1024;
+        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        spare_heaps = m;
+        spare_count = bytes / sizeof(pgc_heap);
+    }
+    pgc_heap *heap = spare_heaps++;
+    spare_count--;
+    heap_init(heap);
+    heap->next_heap = all_heaps;
+    all_heaps = heap;
+    return heap;
+}
+
+static pthread_key_t heap_key;
+static int heap_key_ok;
+
+void pgc__heaps_init(void) {
+    heap_key_ok = pthread_key_create(&heap_key, pgc__heap_thread_exit) == 0;
+}
+
+/* The calling thread's first allocation: adopt an abandoned heap or make one.
+ * NULL when pools cannot be used (the region could not be reserved). */
+pgc_heap *pgc__heap_for_thread(void) {
+    pgc__ensure_init();
+    if (!pgc__region.base) {
+        pgc__tls_heap = &pgc__heap_dead;
+        return NULL;
+    }
+    pthread_mutex_lock(&heaps_lock);
+    pgc_heap *heap = abandoned_heaps;
+    if (heap)
+        abandoned_heaps = heap->next_abandoned;
+    else
+        heap = heap_new();
+    if (heap)
+        heap->state = PGC_HEAP_OWNED;
+    pthread_mutex_unlock(&heaps_lock);
+    if (!heap) {
+        pgc__tls_heap = &pgc__heap_dead;
+        return NULL;
+    }
+    /* Set the TLS slot first: pthread_setspecific may itself call calloc. */
+    pgc__tls_heap = heap;
+    if (heap_key_ok)
+        pthread_setspecific(heap_key, heap);
+    return heap;
+}
+
+/* pthread key destructor: the thread is exiting. Later allocations in this
+ * thread (other key destructors, glibc's own clean-up) go to jemalloc; its
+ * frees are remote frees. */
+void pgc__heap_thread_exit(void *arg) {
+    pgc_heap *heap = arg;
+    int saved = errno;
+    pgc__tls_heap = &pgc__heap_dead;
+    collect_all(heap, 0);
+    pthread_mutex_lock(&heaps_lock);
+    heap->state = PGC_HEAP_ABANDONED;
+    heap->next_abandoned = abandoned_heaps;
+    abandoned_heaps = heap;
+    pthread_mutex_unlock(&heaps_lock);
+    errno = saved;
+}
+
+/* Take back what other threads freed into abandoned heaps, so that their
+ * empty pools go back to the region (for statistics and trim). */
+void pgc__heaps_reclaim_abandoned(void) {
+    pthread_mutex_lock(&heaps_lock);
+    for (pgc_heap *heap = abandoned_heaps; heap; heap = heap->next_abandoned)
+        collect_all(heap, 0);
+    pthread_mutex_unlock(&heaps_lock);
+}
+
+/* In a forked child only the forking thread lives on: every other heap
+ * becomes adoptable. */
+void pgc__heaps_after_fork_child(void) {
+    pthread_mutex_init(&heaps_lock, NULL);
+    abandoned_heaps = NULL;
+    for (pgc_heap *heap = all_heaps; heap; heap = heap->next_heap) {
+        if (heap == pgc__tls_heap)
+            continue;
+        heap->state = PGC_HEAP_ABANDONED;
+        heap->next_abandoned = abandoned_heaps;
+        abandoned_heaps = heap;
+    }
+}
+
+uint64_t pgc__heaps_pools_taken(unsigned cls) {
+    uint64_t n = 0;
+    for (pgc_heap *heap = all_heaps; heap; heap = heap->next_heap)
+        n += heap->pools_taken[cls];
+    return n;
+}
+
+uint64_t pgc__heaps_large_allocs(void) {
+    uint64_t n = 0;
+    for (pgc_heap *heap = all_heaps; heap; heap = heap->next_heap)
+        n += heap->large_allocs;
+    return n;
+}

@@ -1,0 +1,251 @@
+/*
+ * internal.h - the data structures every part of poolgc shares.
+ *
+ * Small requests (<= 512 bytes, alignment <= 16) are served from pools, the
+ * way CPython's pymalloc does it, but with one set of pools per thread:
+ *
+ *   region (reserved once, PROT_NONE until used)
+ *   +-----------+-----------+-----------+----  ...  ----+
+ *   | arena 0   | arena 1   | arena 2   |               |  1 MiB each
+ *   +-----------+-----------+-----------+----  ...  ----+
+ *        |
+ *        v  64 pools of 16 KiB, each aligned to 16 KiB
+ *   +--------+--------+--------+-- ... --+
+ *   | pool   | pool   | pool   |         |
+ *   +--------+--------+--------+-- ... --+
+ *        |
+ *        v  one size class per pool
+ *   +--------+-------+-------+-------+-- ... --+
+ *   | header | block | block | block |         |
+ *   +--------+-------+-------+-------+-- ... --+
+ *
+ * - "Is p a pool block?" is one subtraction and one compare against the
+ *   region; its pool header is at p & ~(PGC_POOL_SIZE - 1).
+ * - A pool belongs to one thread heap at a time (pool->owner). Only the owner
+ *   touches pool->free and the list links; other threads return blocks with
+ *   an atomic push onto pool->remote.
+ * - Arenas and the pools they hand out are shared, under one lock (region.c).
+ * - Everything else (large sizes, large alignments, requests when the region
+ *   is exhausted) goes to jemalloc (large.c).
+ */
+#ifndef POOLGC_INTERNAL_H
+#define POOLGC_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "poolgc.h"
+
+#define PGC_API __attribute__((visibility("default")))
+#define PGC_INTERNAL __attribute__((visibility("hidden")))
+#define pgc_likely(x) __builtin_expect(!!(x), 1)
+#define pgc_unlikely(x) __builtin_expect(!!(x), 0)
+#define PGC_NOINLINE __attribute__((noinline))
+#define PGC_COLD __attribute__((cold, noinline))
+
+/* ---- sizes, all derived from these -------------------------------------- */
+
+#define PGC_ALIGNMENT_SHIFT 4
+#define PGC_ALIGNMENT (1u << PGC_ALIGNMENT_SHIFT)        /* 16: glibc's max_align_t */
+#define PGC_SMALL_MAX 512                                /* largest pool request */
+#define PGC_NUM_CLASSES (PGC_SMALL_MAX / PGC_ALIGNMENT) /* 32 classes: 16..512 */
+
+#define PGC_POOL_SHIFT 14
+#define PGC_POOL_SIZE ((size_t)1 << PGC_POOL_SHIFT) /* 16 KiB */
+#define PGC_ARENA_SHIFT 20
+#define PGC_ARENA_SIZE ((size_t)1 << PGC_ARENA_SHIFT) /* 1 MiB */
+#define PGC_POOLS_PER_ARENA (PGC_ARENA_SIZE / PGC_POOL_SIZE)
+
+#define PGC_PAGE_SIZE ((size_t)4096)
+/* Default pool region: address space only (PROT_NONE, MAP_NORESERVE) until
+ * arenas are carved from it. POOLGC_REGION overrides it. */
+#define PGC_REGION_DEFAULT ((size_t)64 << 30)
+
+/* Size class of a request of n <= PGC_SMALL_MAX bytes: 1..32 for block sizes
+ * 16..512; malloc(0) maps to index 0, which heaps alias to class 1. */
+static inline unsigned pgc__class_index(size_t n) {
+    return (unsigned)((n + PGC_ALIGNMENT - 1) >> PGC_ALIGNMENT_SHIFT);
+}
+static inline size_t pgc__class_size(unsigned cls) {
+    return (size_t)cls << PGC_ALIGNMENT_SHIFT;
+}
+
+/* ---- blocks and pools --------------------------------------------------- */
+
+typedef struct pgc_block {
+    struct pgc_block *next;
+} pgc_block;
+
+struct pgc_heap;
+
+/* Bit 0 of pool->remote: the pool is full and off its owner's lists. The
+ * thread whose remote free clears it must hand the pool back to the owner
+ * (heap->returned), so full pools need no scan to be found again. */
+#define PGC_REMOTE_FULL ((uintptr_t)1)
+
+typedef struct pgc_pool {
+    /* --- touched by the owner's fast paths (first cache line) --- */
+    pgc_block *free;           /* returned and carved blocks, owner only */
+    uint32_t used;             /* blocks handed out, as the owner counts them */
+    uint32_t unlisted;         /* 1: full and off the heap's class list */
+    struct pgc_heap *owner;    /* the heap allocating from this pool */
+    _Atomic uintptr_t remote;  /* blocks freed by other threads | FULL bit */
+    /* --- slow paths --- */
+    uint32_t block_size;       /* class size in bytes */
+    uint32_t cls;              /* size class 1..PGC_NUM_CLASSES */
+    uint32_t next_offset;      /* bytes from the pool start to never-used space */
+    uint32_t max_offset;       /* last offset a block may start at */
+    struct pgc_pool *next;     /* heap class list (or arena free-pool list) */
+    struct pgc_pool *prev;
+    struct pgc_pool *returned_next; /* link on owner->returned */
+} pgc_pool;
+
+/* Blocks start after the header, on a 16-byte boundary. */
+#define PGC_POOL_HEADER_SIZE \
+    ((sizeof(pgc_pool) + PGC_ALIGNMENT - 1) & ~(size_t)(PGC_ALIGNMENT - 1))
+
+static inline pgc_pool *pgc__pool_of(const void *p) {
+    return (pgc_pool *)((uintptr_t)p & ~(uintptr_t)(PGC_POOL_SIZE - 1));
+}
+
+/* ---- thread heaps ------------------------------------------------------- */
+
+enum pgc_heap_state {
+    PGC_HEAP_OWNED,     /* a live thread allocates from it */
+    PGC_HEAP_ABANDONED, /* its thread exited; the next new thread adopts it */
+};
+
+typedef struct pgc_heap {
+    /* current[(n + 15) >> 4]: the pool malloc(n) takes a block from. Entry 0
+     * (malloc(0)) aliases entry 1, so the fast path needs no zero test. */
+    pgc_pool *current[PGC_NUM_CLASSES + 1];
+    /* Per class, a circular list of pools with free space; current is its head. */
+    pgc_pool *partial[PGC_NUM_CLASSES + 1];
+    /* Full pools that received remote frees (pushed by the freeing thread). */
+    _Atomic(pgc_pool *) returned;
+    enum pgc_heap_state state;
+    struct pgc_heap *next_heap;      /* all heaps, ever (heaps are never freed) */
+    struct pgc_heap *next_abandoned; /* on the abandoned list */
+    /* counters, owner only */
+    uint64_t pools_taken[PGC_NUM_CLASSES + 1]; /* pools started for a class */
+    uint64_t large_allocs;                      /* requests sent to jemalloc */
+} pgc_heap;
+
+/* The heap of a thread that has not allocated yet, and of one whose exit hook
+ * has run: all its current pools are an empty static pool, so the fast path
+ * falls through to the slow path without testing for them. */
+PGC_INTERNAL extern pgc_heap pgc__heap_empty;
+PGC_INTERNAL extern pgc_heap pgc__heap_dead;
+PGC_INTERNAL extern __thread pgc_heap *pgc__tls_heap;
+
+/* ---- the region (region.c) ---------------------------------------------- */
+
+typedef struct pgc_region {
+    uintptr_t base;   /* first arena; 0 when pools are unavailable */
+    size_t size;      /* bytes reserved */
+} pgc_region;
+PGC_INTERNAL extern pgc_region pgc__region;
+
+static inline int pgc__in_region(const void *p) {
+    return (uintptr_t)p - pgc__region.base < pgc__region.size;
+}
+
+PGC_INTERNAL int pgc__region_init(size_t size);
+PGC_INTERNAL pgc_pool *pgc__pool_take(void);        /* NULL: region exhausted */
+PGC_INTERNAL void pgc__pool_give_back(pgc_pool *pool);
+PGC_INTERNAL int pgc__region_trim(void);             /* purge cached empty arenas */
+PGC_INTERNAL void pgc__region_lock(void);
+PGC_INTERNAL void pgc__region_unlock(void);
+PGC_INTERNAL void pgc__region_after_fork_child(void);
+
+typedef struct pgc_region_stats {
+    size_t arenas_mapped;   /* arenas holding pools now */
+    size_t arenas_peak;     /* most arenas mapped at once */
+    size_t arenas_returned; /* times an empty arena went back to the OS */
+    size_t arenas_reserved; /* arenas the region can hold */
+} pgc_region_stats;
+PGC_INTERNAL void pgc__region_stats(pgc_region_stats *out);
+/* Call fn on every pool that belongs to a heap (region lock held). */
+PGC_INTERNAL void pgc__region_each_pool(void (*fn)(pgc_pool *, void *), void *arg);
+
+/* ---- pools (pool.c) ----------------------------------------------------- */
+
+PGC_INTERNAL void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls);
+PGC_INTERNAL int pgc__pool_extend(pgc_pool *pool);       /* carve fresh blocks */
+PGC_INTERNAL void pgc__pool_collect_remote(pgc_pool *pool);
+
+/* ---- heaps (heap.c) ----------------------------------------------------- */
+
+PGC_INTERNAL void pgc__heaps_init(void);
+PGC_INTERNAL void *pgc__malloc_slow(pgc_heap *heap, size_t size);
+PGC_INTERNAL void pgc__free_local_slow(pgc_heap *heap, pgc_pool *pool);
+PGC_INTERNAL void pgc__free_remote(pgc_pool *pool, pgc_block *block);
+PGC_INTERNAL pgc_heap *pgc__heap_for_thread(void); /* NULL when pools are unusable */
+PGC_INTERNAL void pgc__heap_thread_exit(void *heap);
+PGC_INTERNAL void pgc__heap_collect_all(pgc_heap *heap);
+PGC_INTERNAL void pgc__heaps_reclaim_abandoned(void);
+PGC_INTERNAL void pgc__heaps_lock(void);
+PGC_INTERNAL void pgc__heaps_unlock(void);
+PGC_INTERNAL void pgc__heaps_after_fork_child(void);
+PGC_INTERNAL uint64_t pgc__heaps_pools_taken(unsigned cls);
+PGC_INTERNAL uint64_t pgc__heaps_large_allocs(void);
+
+/* ---- start-up, options (init.c, options.c) ------------------------------ */
+
+enum pgc_stats_mode { PGC_STATS_OFF, PGC_STATS_TEXT, PGC_STATS_JSON };
+
+typedef struct pgc_options {
+    enum pgc_stats_mode stats; /* POOLGC_STATS: report at exit */
+    char stats_file[256];      /* POOLGC_STATS_FILE: report there (%p: pid) */
+    int verbose;               /* POOLGC_VERBOSE: start-up decisions */
+    int debug;                 /* POOLGC_DEBUG: check frees (double free) */
+    size_t region_size;        /* POOLGC_REGION: bytes of address space */
+} pgc_options;
+PGC_INTERNAL extern pgc_options pgc__options;
+
+PGC_INTERNAL void pgc__options_read(void);
+PGC_INTERNAL void pgc__ensure_init(void);
+
+/* ---- the large path (large.c) ------------------------------------------- */
+
+PGC_INTERNAL void *pgc__large_malloc(size_t size, size_t alignment, int zero);
+PGC_INTERNAL void *pgc__large_realloc(void *p, size_t size);
+PGC_INTERNAL void pgc__large_free(void *p);
+PGC_INTERNAL size_t pgc__large_usable_size(const void *p);
+PGC_INTERNAL int pgc__large_trim(void);
+PGC_INTERNAL size_t pgc__large_bytes_allocated(void);
+
+/* ---- front end (alloc.c) ------------------------------------------------ */
+
+PGC_INTERNAL void *pgc__memalign(size_t alignment, size_t size);
+PGC_INTERNAL void pgc__free_sized(void *p, size_t size);
+
+/* ---- messages (stats.c) ------------------------------------------------- */
+
+/* Format like snprintf into a stack buffer and write(2) it to stderr. Used for
+ * verbose output and misuse messages; calls no allocator. */
+PGC_INTERNAL void pgc__message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+PGC_INTERNAL void pgc__fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn, cold));
+PGC_INTERNAL void pgc__stats_at_exit(void);
+
+/* A consistent picture of the allocator for reports and mallinfo (stats.c). */
+typedef struct pgc_class_stats {
+    size_t pools;        /* pools of this class held by heaps */
+    size_t blocks_used;  /* blocks handed out and not yet taken back */
+    size_t blocks_free;  /* blocks those pools could still hand out */
+    uint64_t pools_taken; /* pools started for this class since start-up */
+} pgc_class_stats;
+
+typedef struct pgc_snapshot {
+    pgc_class_stats classes[PGC_NUM_CLASSES + 1]; /* index 1..PGC_NUM_CLASSES */
+    pgc_region_stats region;
+    size_t pool_bytes_used;   /* bytes in blocks handed out */
+    size_t pool_bytes_free;   /* bytes in free blocks of held pools */
+    size_t jemalloc_bytes;    /* bytes jemalloc has handed out */
+    uint64_t large_allocs;    /* requests sent to jemalloc by threads with a heap */
+} pgc_snapshot;
+PGC_INTERNAL void pgc__stats_snapshot(pgc_snapshot *out);
+
+#endif /* POOLGC_INTERNAL_H */

@@ -1,0 +1,254 @@
+/*
+ * large.c - the large path: everything the pools do not serve goes to
+ * jemalloc through its non-standard API (mallocx, rallocx, sallocx, dallocx),
+ * which no interposer shadows.
+ *
+ * Embedded build (the default): jemalloc is linked in with its names renamed
+ * pgc__je_* (lib/jemalloc-embed.sh), and its mmap/munmap calls come here, so
+ * a page map records every page jemalloc got from the OS. A pointer outside
+ * the pool region and outside those pages is not ours - typically glibc's,
+ * from before we were loaded or from a RTLD_DEEPBIND library - and goes back
+ * to glibc instead of crashing inside jemalloc. The page map is two levels:
+ * 1 GiB of address space per leaf bitmap of 4 KiB pages (32 KiB each),
+ * mapped when jemalloc first maps memory in that gigabyte.
+ *
+ * Shared build (--with-jemalloc=shared): libjemalloc.so.2 is linked as is,
+ * and every pointer outside the pool region is taken to be jemalloc's.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MALLOCX_LG_ALIGN(la) ((int)(la))
+#define MALLOCX_ZERO ((int)0x40)
+
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+#define JE(name) pgc__je_##name
+#else
+#define JE(name) name
+#endif
+
+void *JE(mallocx)(size_t size, int flags);
+void *JE(rallocx)(void *ptr, size_t size, int flags);
+size_t JE(sallocx)(const void *ptr, int flags);
+void JE(dallocx)(void *ptr, int flags);
+int JE(mallctl)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
+
+/* glibc's own allocator, for pointers that are not ours. */
+extern void __libc_free(void *);
+extern void *__libc_realloc(void *, size_t);
+
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+/* How the embedded jemalloc is tuned for its role (see poolgc(3)):
+ * - dss:disabled: never touch brk, which programs and glibc own;
+ * - oversize_threshold:0: no separate arena for blocks over 8 MiB, whose
+ *   pages Debian's defaults purge on every free (large-block churn ran 7x
+ *   slower than glibc); such blocks now decay like the others;
+ * - dirty_decay_ms:1000, muzzy_decay_ms:0: freed pages go back to the OS
+ *   within about a second instead of ten, which keeps peak RSS near glibc's.
+ * MALLOC_CONF still applies on top of this. */
+const char *pgc__je_malloc_conf = "dss:disabled,oversize_threshold:0,dirty_decay_ms:1000,muzzy_decay_ms:0";
+
+/* ---- which pages are jemalloc's ----------------------------------------- */
+
+#define ADDRESS_BITS 47
+#define LEAF_SHIFT 30                                  /* 1 GiB per leaf */
+#define TOP_ENTRIES ((size_t)1 << (ADDRESS_BITS - LEAF_SHIFT))
+#define LEAF_PAGES ((size_t)1 << (LEAF_SHIFT - 12))    /* bits per leaf */
+
+typedef _Atomic uint64_t leaf_word;
+static _Atomic(leaf_word *) *page_top; /* TOP_ENTRIES leaves, mapped at first use */
+
+static leaf_word *leaf_for(uintptr_t addr, int create) {
+    if (!page_top) {
+        if (!create)
+            return NULL;
+        void *m = mmap(NULL, TOP_ENTRIES * sizeof(void *), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        void *expected = NULL;
+        if (!atomic_compare_exchange_strong((_Atomic(void *) *)&page_top, &expected, m))
+            munmap(m, TOP_ENTRIES * sizeof(void *));
+    }
+    _Atomic(leaf_word *) *slot = &page_top[addr >> LEAF_SHIFT];
+    leaf_word *leaf = atomic_load_explicit(slot, memory_order_acquire);
+    if (!leaf && create) {
+        void *m = mmap(NULL, LEAF_PAGES / 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        leaf_word *expected = NULL;
+        if (atomic_compare_exchange_strong(slot, &expected, (leaf_word *)m)) {
+            leaf = m;
+        } else {
+            munmap(m, LEAF_PAGES / 8);
+            leaf = expected;
+        }
+    }
+    return leaf;
+}
+
+/* Set or clear the bits of the pages in [addr, addr + len). */
+static void mark_pages(uintptr_t addr, size_t len, int owned) {
+    uintptr_t end = addr + len;
+    while (addr < end) {
+        uintptr_t leaf_end = (addr | (((uintptr_t)1 << LEAF_SHIFT) - 1)) + 1;
+        uintptr_t stop = end < leaf_end ? end : leaf_end;
+        leaf_word *leaf = leaf_for(addr, owned);
+        if (leaf) {
+            size_t first = (addr >> 12) & (LEAF_PAGES - 1);
+            size_t last = ((stop - 1) >> 12) & (LEAF_PAGES - 1);
+            for (size_t page = first; page <= last;) {
+                size_t bit = page & 63, n = last - page + 1;
+                uint64_t mask = n >= 64 - bit ? ~(uint64_t)0 << bit : (((uint64_t)1 << n) - 1) << bit;
+                if (owned)
+                    atomic_fetch_or_explicit(&leaf[page >> 6], mask, memory_order_release);
+                else
+                    atomic_fetch_and_explicit(&leaf[page >> 6], ~mask, memory_order_release);
+                page += 64 - bit;
+            }
+        }
+        addr = stop;
+    }
+}
+
+static int jemalloc_owns(const void *p) {
+    uintptr_t addr = (uintptr_t)p;
+    if (addr >> ADDRESS_BITS)
+        return 0;
+    leaf_word *leaf = leaf_for(addr, 0);
+    if (!leaf)
+        return 0;
+    size_t page = (addr >> 12) & (LEAF_PAGES - 1);
+    return (atomic_load_explicit(&leaf[page >> 6], memory_order_acquire) >> (page & 63)) & 1;
+}
+
+/* jemalloc's mmap and munmap (renamed to these at build time). */
+void *pgc__je_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *pgc__je_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+    void *p = mmap(addr, len, prot, flags, fd, off);
+    if (p != MAP_FAILED)
+        mark_pages((uintptr_t)p, len, 1);
+    return p;
+}
+
+int pgc__je_munmap(void *addr, size_t len);
+int pgc__je_munmap(void *addr, size_t len) {
+    mark_pages((uintptr_t)addr, len, 0);
+    return munmap(addr, len);
+}
+
+static int jemalloc_started(void) { return page_top != NULL; }
+#else
+static int jemalloc_owns(const void *p) {
+    (void)p;
+    return 1;
+}
+static int jemalloc_started(void) { return 1; }
+#endif
+
+/* glibc's usable size, read from its chunk header (size field before the
+ * block; bit 1 marks an mmapped chunk, whose overhead is two words). */
+static size_t glibc_usable_size(const void *p) {
+    size_t field = ((const size_t *)p)[-1];
+    size_t chunk = field & ~(size_t)7;
+    return chunk - ((field & 2) ? 2 : 1) * sizeof(size_t);
+}
+
+/* ---- requests the OS could never satisfy -------------------------------- */
+
+/* Under overcommit mode 0, glibc's malloc of more than RAM + swap fails with
+ * ENOMEM; jemalloc maps with MAP_NORESERVE and would succeed. Keep glibc's
+ * answer. Read lazily, only for requests of a gigabyte or more. */
+static int larger_than_memory(size_t size) {
+    static size_t limit; /* 0: unknown; SIZE_MAX: no limit */
+    if (size < ((size_t)1 << 30))
+        return 0;
+    if (!limit) {
+        size_t l = SIZE_MAX;
+        char mode = '0';
+        int fd = open("/proc/sys/vm/overcommit_memory", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (read(fd, &mode, 1) != 1)
+                mode = '0';
+            close(fd);
+        }
+        struct sysinfo si;
+        if (mode == '0' && sysinfo(&si) == 0)
+            l = ((size_t)si.totalram + (size_t)si.totalswap) * si.mem_unit;
+        limit = l;
+    }
+    return size > limit;
+}
+
+void *pgc__large_malloc(size_t size, size_t alignment, int zero) {
+    if (pgc_unlikely(size > PTRDIFF_MAX || larger_than_memory(size))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    int flags = zero ? MALLOCX_ZERO : 0;
+    if (alignment > PGC_ALIGNMENT)
+        flags |= MALLOCX_LG_ALIGN(__builtin_ctzl(alignment));
+    void *p = JE(mallocx)(size ? size : 1, flags);
+    if (pgc_unlikely(!p))
+        errno = ENOMEM;
+    return p;
+}
+
+void *pgc__large_realloc(void *p, size_t size) {
+    if (pgc_unlikely(size > PTRDIFF_MAX || larger_than_memory(size))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (!jemalloc_owns(p))
+        return __libc_realloc(p, size);
+    void *q = JE(rallocx)(p, size, 0);
+    if (pgc_unlikely(!q))
+        errno = ENOMEM;
+    return q;
+}
+
+void pgc__large_free(void *p) {
+    int saved = errno;
+    if (pgc_likely(jemalloc_owns(p)))
+        JE(dallocx)(p, 0);
+    else
+        __libc_free(p);
+    errno = saved;
+}
+
+size_t pgc__large_usable_size(const void *p) {
+    return jemalloc_owns(p) ? JE(sallocx)(p, 0) : glibc_usable_size(p);
+}
+
+static size_t jemalloc_stat(const char *name) {
+    uint64_t epoch = 1;
+    size_t value = 0, len = sizeof value;
+    JE(mallctl)("epoch", &epoch, &(size_t){sizeof epoch}, &epoch, sizeof epoch);
+    if (JE(mallctl)(name, &value, &len, NULL, 0) != 0)
+        return 0;
+    return value;
+}
+
+int pgc__large_trim(void) {
+    if (!jemalloc_started())
+        return 0;
+    int saved = errno;
+    size_t before = jemalloc_stat("stats.resident");
+    JE(mallctl)("arena.4096.purge", NULL, NULL, NULL, 0); /* 4096: MALLCTL_ARENAS_ALL */
+    size_t after = jemalloc_stat("stats.resident");
+    errno = saved;
+    return after < before;
+}
+
+size_t pgc__large_bytes_allocated(void) {
+    return jemalloc_started() ? jemalloc_stat("stats.allocated") : 0;
+}

@@ -1,0 +1,69 @@
+/*
+ * pool.c - one pool: 16 KiB of blocks of one size class.
+ *
+ *   +--------+-------+-------+-------+---------------------------+
+ *   | header | block | block | block |  never used (next_offset) |
+ *   +--------+-------+-------+-------+---------------------------+
+ *
+ * As in pymalloc, blocks are carved from the never-used tail only when the
+ * free list runs dry, a page at a time, so a pool touches no page before it
+ * needs it. Blocks freed by the owner go on `free`; blocks freed by other
+ * threads are pushed on `remote` and taken back here in one exchange.
+ * Only the owning thread calls these functions.
+ */
+#include "internal.h"
+
+void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls) {
+    size_t size = pgc__class_size(cls);
+    pool->free = NULL;
+    pool->used = 0;
+    pool->unlisted = 0;
+    pool->owner = owner;
+    atomic_store_explicit(&pool->remote, 0, memory_order_relaxed);
+    pool->block_size = (uint32_t)size;
+    pool->cls = cls;
+    pool->next_offset = PGC_POOL_HEADER_SIZE;
+    pool->max_offset = (uint32_t)(PGC_POOL_SIZE - size);
+    pool->next = pool->prev = pool->returned_next = NULL;
+}
+
+/* Carve the blocks that start before the end of the next page (at least one)
+ * onto the free list. Returns 0 when the pool has no never-used space left. */
+int pgc__pool_extend(pgc_pool *pool) {
+    uint32_t off = pool->next_offset;
+    if (off > pool->max_offset)
+        return 0;
+    uint32_t size = pool->block_size;
+    uint32_t page_end = (uint32_t)((off + size + PGC_PAGE_SIZE - 1) & ~(PGC_PAGE_SIZE - 1));
+    uint32_t end = page_end - 1 < pool->max_offset ? page_end - 1 : pool->max_offset;
+    char *base = (char *)pool;
+    pgc_block *first = (pgc_block *)(base + off), *b = first;
+    for (off += size; off <= end; off += size) {
+        pgc_block *nb = (pgc_block *)(base + off);
+        b->next = nb;
+        b = nb;
+    }
+    b->next = pool->free;
+    pool->free = first;
+    pool->next_offset = off;
+    return 1;
+}
+
+/* Take every block other threads freed into this pool back onto its free
+ * list. The pool must be on its owner's list (the FULL bit clear). */
+void pgc__pool_collect_remote(pgc_pool *pool) {
+    if (atomic_load_explicit(&pool->remote, memory_order_relaxed) == 0)
+        return;
+    pgc_block *head = (pgc_block *)atomic_exchange_explicit(&pool->remote, 0, memory_order_acquire);
+    if (!head)
+        return;
+    uint32_t n = 1;
+    pgc_block *tail = head;
+    while (tail->next) {
+        tail = tail->next;
+        n++;
+    }
+    tail->next = pool->free;
+    pool->free = head;
+    pool->used -= n;
+}

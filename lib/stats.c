@@ -1,0 +1,228 @@
+/*
+ * stats.c - what poolgc tells: the statistics report (text, in the spirit of
+ * CPython's sys._debugmallocstats(), or JSON), and one-line messages.
+ *
+ * Every number comes from a snapshot: the calling thread's heap and the
+ * abandoned heaps first take back the blocks other threads freed into them,
+ * then every pool in the region is counted under the region lock. Pools of
+ * other live threads are read as they are (their pending remote frees count
+ * as in use until their owner takes them back).
+ *
+ * Output is formatted into a stack buffer and written with write(2) (at exit)
+ * or fwrite (pgc_stats_print), so printing needs no allocation.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* ---- messages ------------------------------------------------------------ */
+
+static void vmessage(const char *fmt, va_list ap) {
+    char line[512];
+    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof line - 2)
+        n = sizeof line - 2;
+    line[n++] = '\n';
+    int saved = errno;
+    ssize_t unused = write(STDERR_FILENO, line, (size_t)n);
+    (void)unused;
+    errno = saved;
+}
+
+void pgc__message(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(fmt, ap);
+    va_end(ap);
+}
+
+void pgc__fatal(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(fmt, ap);
+    va_end(ap);
+    abort();
+}
+
+/* ---- the snapshot ---------------------------------------------------------- */
+
+static size_t pool_capacity(unsigned cls) {
+    return (PGC_POOL_SIZE - PGC_POOL_HEADER_SIZE) / pgc__class_size(cls);
+}
+
+static void count_pool(pgc_pool *pool, void *arg) {
+    pgc_snapshot *s = arg;
+    unsigned cls = pool->cls;
+    if (cls < 1 || cls > PGC_NUM_CLASSES)
+        return;
+    size_t used = pool->used;
+    s->classes[cls].pools++;
+    s->classes[cls].blocks_used += used;
+    s->classes[cls].blocks_free += pool_capacity(cls) - used;
+}
+
+void pgc__stats_snapshot(pgc_snapshot *s) {
+    memset(s, 0, sizeof *s);
+    pgc__heap_collect_all(pgc__tls_heap);
+    pgc__heaps_reclaim_abandoned();
+    pgc__heaps_lock();
+    for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++)
+        s->classes[cls].pools_taken = pgc__heaps_pools_taken(cls);
+    s->large_allocs = pgc__heaps_large_allocs();
+    pgc__heaps_unlock();
+    if (pgc__region.base)
+        pgc__region_each_pool(count_pool, s);
+    pgc__region_stats(&s->region);
+    for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
+        s->pool_bytes_used += s->classes[cls].blocks_used * pgc__class_size(cls);
+        s->pool_bytes_free += s->classes[cls].blocks_free * pgc__class_size(cls);
+    }
+    s->jemalloc_bytes = pgc__large_bytes_allocated();
+}
+
+/* ---- formatting ------------------------------------------------------------ */
+
+typedef struct sink {
+    char buf[4096];
+    size_t len;
+    int fd;      /* write here, or */
+    FILE *file;  /* here */
+} sink;
+
+static void sink_flush(sink *k) {
+    if (k->file) {
+        fwrite(k->buf, 1, k->len, k->file);
+    } else {
+        size_t off = 0;
+        while (off < k->len) {
+            ssize_t n = write(k->fd, k->buf + off, k->len - off);
+            if (n <= 0)
+                break;
+            off += (size_t)n;
+        }
+    }
+    k->len = 0;
+}
+
+static __attribute__((format(printf, 2, 3))) void out(sink *k, const char *fmt, ...) {
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof line)
+        n = sizeof line - 1;
+    if (k->len + (size_t)n > sizeof k->buf)
+        sink_flush(k);
+    memcpy(k->buf + k->len, line, (size_t)n);
+    k->len += (size_t)n;
+}
+
+static uint64_t total_pools_taken(const pgc_snapshot *s) {
+    uint64_t n = 0;
+    for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++)
+        n += s->classes[cls].pools_taken;
+    return n;
+}
+
+static void report_text(sink *k, const pgc_snapshot *s) {
+    out(k, "poolgc statistics (pid %d)\n", (int)getpid());
+    out(k, "class  size  pools  blocks in use  free blocks        bytes  pools taken\n");
+    size_t pools = 0, used = 0, free_blocks = 0;
+    for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
+        const pgc_class_stats *c = &s->classes[cls];
+        if (!c->pools && !c->pools_taken)
+            continue;
+        out(k, "%5u %5zu %6zu %14zu %12zu %12zu %12llu\n", cls, pgc__class_size(cls), c->pools,
+            c->blocks_used, c->blocks_free, c->blocks_used * pgc__class_size(cls),
+            (unsigned long long)c->pools_taken);
+        pools += c->pools;
+        used += c->blocks_used;
+        free_blocks += c->blocks_free;
+    }
+    out(k, "total       %6zu %14zu %12zu %12zu %12llu\n", pools, used, free_blocks, s->pool_bytes_used,
+        (unsigned long long)total_pools_taken(s));
+    out(k, "arenas: %zu mapped (%zu bytes), peak %zu, returned %zu, reserved %zu\n",
+        s->region.arenas_mapped, s->region.arenas_mapped * PGC_ARENA_SIZE, s->region.arenas_peak,
+        s->region.arenas_returned, s->region.arenas_reserved);
+    out(k, "pool bytes: %zu in use, %zu free in held pools\n", s->pool_bytes_used, s->pool_bytes_free);
+    out(k, "jemalloc: %zu bytes in use, %llu requests\n", s->jemalloc_bytes,
+        (unsigned long long)s->large_allocs);
+}
+
+static void report_json(sink *k, const pgc_snapshot *s) {
+    out(k, "{\"pid\": %d, \"classes\": [", (int)getpid());
+    for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
+        const pgc_class_stats *c = &s->classes[cls];
+        out(k, "%s{\"size\": %zu, \"pools\": %zu, \"blocks_in_use\": %zu, \"free_blocks\": %zu, "
+               "\"bytes\": %zu, \"pools_taken\": %llu}",
+            cls > 1 ? ", " : "", pgc__class_size(cls), c->pools, c->blocks_used, c->blocks_free,
+            c->blocks_used * pgc__class_size(cls), (unsigned long long)c->pools_taken);
+    }
+    out(k, "], \"totals\": {\"arenas_mapped\": %zu, \"arenas_returned\": %zu, \"arenas_peak\": %zu, "
+           "\"arenas_reserved\": %zu, ",
+        s->region.arenas_mapped, s->region.arenas_returned, s->region.arenas_peak,
+        s->region.arenas_reserved);
+    out(k, "\"pool_bytes_in_use\": %zu, \"pool_bytes_free\": %zu, \"pools_taken\": %llu, ",
+        s->pool_bytes_used, s->pool_bytes_free, (unsigned long long)total_pools_taken(s));
+    out(k, "\"jemalloc_bytes\": %zu, \"jemalloc_requests\": %llu}}\n", s->jemalloc_bytes,
+        (unsigned long long)s->large_allocs);
+}
+
+static void report(sink *k, enum pgc_stats_mode mode) {
+    pgc_snapshot s;
+    pgc__stats_snapshot(&s);
+    if (mode == PGC_STATS_JSON)
+        report_json(k, &s);
+    else
+        report_text(k, &s);
+    sink_flush(k);
+}
+
+PGC_API void pgc_stats_print(FILE *file) {
+    sink k = { .file = file };
+    report(&k, pgc__options.stats == PGC_STATS_JSON ? PGC_STATS_JSON : PGC_STATS_TEXT);
+    fflush(file);
+}
+
+/* POOLGC_STATS_FILE with "%p" replaced by the pid. */
+static int open_stats_file(void) {
+    char path[sizeof pgc__options.stats_file + 16];
+    size_t o = 0;
+    for (const char *p = pgc__options.stats_file; *p && o < sizeof path - 12; p++) {
+        if (p[0] == '%' && p[1] == 'p') {
+            o += (size_t)snprintf(path + o, sizeof path - o, "%d", (int)getpid());
+            p++;
+        } else {
+            path[o++] = *p;
+        }
+    }
+    path[o] = '\0';
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+void pgc__stats_at_exit(void) {
+    int saved = errno;
+    sink k = { .fd = STDERR_FILENO };
+    if (pgc__options.stats_file[0]) {
+        k.fd = open_stats_file();
+        if (k.fd < 0) {
+            errno = saved;
+            return;
+        }
+    }
+    report(&k, pgc__options.stats);
+    if (k.fd != STDERR_FILENO)
+        close(k.fd);
+    errno = saved;
+}
