@@ -122,7 +122,7 @@ PGC_API int pgc_trim(size_t pad) {
  * link); the slow path, which every allocation takes in debug mode, clears it. */
 #define DEBUG_FREED_MARK ((uintptr_t)0x5ca1ab1edeadbeefull)
 
-void pgc__debug_check_free(pgc_pool *pool, void *p) {
+static void debug_check_free(pgc_pool *pool, void *p) {
     uintptr_t offset = (uintptr_t)p - (uintptr_t)pool;
     if (pool->owner == NULL || offset < PGC_POOL_HEADER_SIZE || offset >= pool->next_offset ||
         (offset - PGC_POOL_HEADER_SIZE) % pool->block_size != 0)
@@ -132,4 +132,20 @@ void pgc__debug_check_free(pgc_pool *pool, void *p) {
     if (words[1] == mark)
         pgc__fatal("poolgc: free(): double free of %p (%u-byte block)", p, pool->block_size);
     words[1] = mark;
+}
+
+void pgc__free_pool_slow(void *p) {
+    pgc_pool *pool = pgc__pool_of(p);
+    pgc_heap *heap = pgc__tls_heap;
+    pgc_block *block = p;
+    if (pgc__options.debug)
+        debug_check_free(pool, p);
+    if (pool->owner != heap) {
+        pgc__free_remote(pool, block);
+        return;
+    }
+    block->next = pool->free;
+    pool->free = block;
+    if (--pool->used == 0 || pool->unlisted)
+        pgc__free_local_slow(heap, pool);
 }

@@ -30,23 +30,23 @@ static inline __attribute__((always_inline)) void *pgc__malloc_inline(size_t siz
     return pgc__large_malloc(size, 0, 0);
 }
 
-PGC_INTERNAL void pgc__debug_check_free(pgc_pool *pool, void *p);
+/* Frees of pool blocks that are not the owner's plain local free: remote
+ * frees, and every free in debug mode (alloc.c). */
+PGC_INTERNAL void pgc__free_pool_slow(void *p);
 
 static inline __attribute__((always_inline)) void pgc__free_inline(void *p) {
     if (pgc_likely(pgc__in_region(p))) {
         pgc_pool *pool = pgc__pool_of(p);
         pgc_heap *heap = pgc__tls_heap;
-        pgc_block *block = (pgc_block *)p;
-        if (pgc_unlikely(pgc__options.debug))
-            pgc__debug_check_free(pool, p);
-        if (pgc_likely(pool->owner == heap)) {
+        if (pgc_likely(pool->owner == heap && !pgc__options.debug)) {
+            pgc_block *block = (pgc_block *)p;
             block->next = pool->free;
             pool->free = block;
             if (pgc_unlikely(--pool->used == 0 || pool->unlisted))
                 pgc__free_local_slow(heap, pool);
             return;
         }
-        pgc__free_remote(pool, block);
+        pgc__free_pool_slow(p);
         return;
     }
     if (p)

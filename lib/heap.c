@@ -56,7 +56,9 @@ static void set_head(pgc_heap *heap, unsigned cls, pgc_pool *pool) {
         heap->current[0] = fast;
 }
 
-static void list_push_front(pgc_heap *heap, pgc_pool *pool) {
+/* Insert a pool before the head: at the tail of the circular list, or as
+ * the new head when `as_head`. */
+static void list_insert(pgc_heap *heap, pgc_pool *pool, int as_head) {
     unsigned cls = pool->cls;
     pgc_pool *head = heap->partial[cls];
     if (head) {
@@ -64,11 +66,19 @@ static void list_push_front(pgc_heap *heap, pgc_pool *pool) {
         pool->prev = head->prev;
         head->prev->next = pool;
         head->prev = pool;
+        if (as_head)
+            set_head(heap, cls, pool);
     } else {
         pool->next = pool->prev = pool;
+        set_head(heap, cls, pool);
     }
-    set_head(heap, cls, pool);
 }
+
+/* A full pool that got blocks back goes to the tail (unlike pymalloc, which
+ * puts it first): by the time allocation reaches it, it has gathered more
+ * free blocks, so a pool does not flip between full and listed on every
+ * malloc/free pair of a steady working set. */
+static void list_relist(pgc_heap *heap, pgc_pool *pool) { list_insert(heap, pool, 0); }
 
 static void list_unlink(pgc_heap *heap, pgc_pool *pool) {
     unsigned cls = pool->cls;
@@ -116,7 +126,7 @@ static void take_returned(pgc_heap *heap) {
         if (pool->used == 0) {
             pgc__pool_give_back(pool);
         } else {
-            list_push_front(heap, pool);
+            list_relist(heap, pool);
         }
         pool = next;
     }
@@ -147,7 +157,7 @@ static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
     pgc__pool_init(pool, heap, cls);
     heap->pools_taken[cls]++;
     pgc__pool_extend(pool);
-    list_push_front(heap, pool);
+    list_insert(heap, pool, 1);
     return pool;
 }
 
@@ -183,7 +193,7 @@ void pgc__free_local_slow(pgc_heap *heap, pgc_pool *pool) {
                                                      memory_order_acquire))
             return; /* a remote free took it: it is on heap->returned */
         pool->unlisted = 0;
-        list_push_front(heap, pool);
+        list_relist(heap, pool);
     }
     if (pool->used == 0) {
         int saved = errno;

@@ -1,0 +1,237 @@
+/*
+ * gc_internal.h - the GC layer's object header, generation lists and state,
+ * shared by gc_object.c (objects, reference counts, deallocation),
+ * gc_collect.c (the collector) and gc_introspect.c (the gc module's queries).
+ *
+ * Memory of one object, from pgc_malloc (pools when it fits in 512 bytes):
+ *
+ *   container:  | pgc__gc_link (16) | pgc__ob_head (16) | user data ...
+ *   leaf:                           | pgc__ob_head (16) | user data ...
+ *                                                       ^ pointer the user holds
+ *
+ * The object head is CPython's PyObject (count and type); the gc link is its
+ * PyGC_Head, present only for containers (types with traverse), as in CPython.
+ *
+ * ob_head.rc, the top 16 bits say what the object is:
+ *   PGC__RC_LIVE + n     a live object with count n (n == 0: being torn down)
+ *   PGC__RC_PENDING | l  count reached zero, waiting on the deallocation work
+ *                        list; l is the next pending object's address >> 4
+ *   PGC__RC_FREED        memory given back (best effort: until reused)
+ *   anything else        not a GC object: the GC API aborts with a message
+ * The inline pgc_incref/pgc_decref in poolgc.h rely on this layout.
+ *
+ * ob_head.type: the pgc_type pointer, its two low bits used as flags
+ * (pgc_type holds pointers, so it is at least 4-aligned):
+ *   PGC__TYPE_FINALIZED  finalize has run (it never runs twice)
+ *   PGC__TYPE_CONTAINER  the type has traverse: there is a gc link
+ *
+ * gc_link.next: 0 when untracked, else the next element of a circular list
+ * (a generation, the permanent generation, or a list private to one
+ * collection); bit 0 is PGC__NEXT_UNREACHABLE inside move_unreachable only.
+ * gc_link.prev: the previous element, bit 0 PGC__PREV_COLLECTING while a
+ * collection owns the object; between update_refs and move_unreachable the
+ * bits above it hold gc_refs (CPython's trick: no extra word per object).
+ *
+ * Invariants other files rely on:
+ * - Outside a collection, every tracked object has a clean prev pointer
+ *   (no flags) and a live count >= 1; untracked containers have next == 0
+ *   and prev == 0 (pending ones: prev == PGC__PREV_WAS_TRACKED or 0).
+ * - Only gc_collect.c sets PGC__PREV_COLLECTING; after move_unreachable it
+ *   marks exactly the objects found unreachable.
+ * - All state lives in pgc__gc: one process-wide collector, no thread-local
+ *   state, so any thread holding pgc_lock() may call anything.
+ */
+#ifndef POOLGC_GC_INTERNAL_H
+#define POOLGC_GC_INTERNAL_H
+
+#include <stdint.h>
+
+#include "internal.h" /* PGC_API, PGC_INTERNAL, pgc_likely, PGC_COLD */
+
+/* ---- the header ---------------------------------------------------------- */
+
+typedef struct pgc__gc_link {
+    uintptr_t next; /* list successor | PGC__NEXT_UNREACHABLE; 0: untracked */
+    uintptr_t prev; /* list predecessor | PGC__PREV_COLLECTING, or gc_refs */
+} pgc__gc_link;
+
+typedef struct pgc__ob_head {
+    uintptr_t type;          /* const pgc_type * | PGC__TYPE_* flags */
+    /* PGC__RC_LIVE + count, or a PENDING/FREED tag; unsigned long long as in
+     * the inline pgc_incref/pgc_decref, so both access it through one type */
+    _Alignas(8) unsigned long long rc;
+} pgc__ob_head;
+
+#define PGC__OB_SIZE sizeof(pgc__ob_head)                     /* 16 */
+#define PGC__CONTAINER_PREFIX (sizeof(pgc__gc_link) + PGC__OB_SIZE) /* 32 */
+
+#define PGC__RC_TAG_SHIFT 48
+#define PGC__RC_COUNT_MASK (PGC__RC_LIMIT - 1)
+#define PGC__RC_TAG(rc) ((rc) >> PGC__RC_TAG_SHIFT)
+#define PGC__RC_PENDING (0x9c5bULL << PGC__RC_TAG_SHIFT)
+#define PGC__RC_FREED (0x9c5cULL << PGC__RC_TAG_SHIFT)
+/* Pending links store address >> 4 in 48 bits: addresses below 2^52. */
+#define PGC__PENDING_ADDR_SHIFT 4
+
+#define PGC__TYPE_FINALIZED ((uintptr_t)1)
+#define PGC__TYPE_CONTAINER ((uintptr_t)2)
+#define PGC__TYPE_FLAGS (PGC__TYPE_FINALIZED | PGC__TYPE_CONTAINER)
+
+#define PGC__NEXT_UNREACHABLE ((uintptr_t)1)
+#define PGC__PREV_COLLECTING ((uintptr_t)1)
+#define PGC__PREV_WAS_TRACKED ((uintptr_t)2) /* pending containers only */
+#define PGC__PREV_FLAGS PGC__PREV_COLLECTING
+#define PGC__REFS_SHIFT 1
+#define PGC__REFS_ONE ((uintptr_t)1 << PGC__REFS_SHIFT)
+
+_Static_assert(sizeof(pgc__ob_head) == 16 && sizeof(pgc__gc_link) <= 16,
+               "the inline reference counts expect rc 8 bytes before the object");
+_Static_assert(_Alignof(pgc_type) >= 4, "type flags need two free low bits");
+
+static inline pgc__ob_head *pgc__ob(const void *obj) {
+    return (pgc__ob_head *)((char *)obj - PGC__OB_SIZE);
+}
+static inline pgc__gc_link *pgc__link(const void *obj) {
+    return (pgc__gc_link *)((char *)obj - PGC__CONTAINER_PREFIX);
+}
+static inline void *pgc__obj_of(const pgc__gc_link *link) {
+    return (char *)link + PGC__CONTAINER_PREFIX;
+}
+static inline const pgc_type *pgc__type(const pgc__ob_head *ob) {
+    return (const pgc_type *)(ob->type & ~PGC__TYPE_FLAGS);
+}
+static inline int pgc__is_container(const pgc__ob_head *ob) {
+    return (ob->type & PGC__TYPE_CONTAINER) != 0;
+}
+/* A live object with any count, 0 included. */
+static inline int pgc__is_live(unsigned long long rc) {
+    return PGC__RC_TAG(rc) == PGC__RC_TAG(PGC__RC_LIVE);
+}
+
+/* ---- circular doubly linked lists of gc links ---------------------------- */
+
+static inline pgc__gc_link *pgc__next(const pgc__gc_link *l) {
+    return (pgc__gc_link *)(l->next & ~PGC__NEXT_UNREACHABLE);
+}
+static inline pgc__gc_link *pgc__prev(const pgc__gc_link *l) {
+    return (pgc__gc_link *)(l->prev & ~(uintptr_t)PGC__PREV_FLAGS);
+}
+/* Set l's predecessor, keeping l's flags. */
+static inline void pgc__set_prev(pgc__gc_link *l, pgc__gc_link *p) {
+    l->prev = (l->prev & PGC__PREV_FLAGS) | (uintptr_t)p;
+}
+static inline void pgc__list_init(pgc__gc_link *list) {
+    list->next = list->prev = (uintptr_t)list;
+}
+static inline int pgc__list_empty(const pgc__gc_link *list) {
+    return list->next == (uintptr_t)list;
+}
+/* Append node (its flags cleared) to list, whose head has no flags. */
+static inline void pgc__list_append(pgc__gc_link *node, pgc__gc_link *list) {
+    pgc__gc_link *last = (pgc__gc_link *)list->prev;
+    node->prev = (uintptr_t)last;
+    node->next = (uintptr_t)list;
+    last->next = (uintptr_t)node;
+    list->prev = (uintptr_t)node;
+}
+/* Unlink node; neighbours keep their flags. Leaves node->next == 0. */
+static inline void pgc__list_remove(pgc__gc_link *node) {
+    pgc__gc_link *prev = pgc__prev(node), *next = pgc__next(node);
+    prev->next = (uintptr_t)next;
+    pgc__set_prev(next, prev);
+    node->next = 0;
+}
+/* Move node to the end of list, keeping node's flags. */
+static inline void pgc__list_move(pgc__gc_link *node, pgc__gc_link *list) {
+    uintptr_t flags = node->prev & PGC__PREV_FLAGS;
+    pgc__list_remove(node);
+    pgc__list_append(node, list);
+    node->prev |= flags;
+}
+/* Append all of from to list; from becomes empty. */
+static inline void pgc__list_merge(pgc__gc_link *from, pgc__gc_link *list) {
+    if (!pgc__list_empty(from)) {
+        pgc__gc_link *first = (pgc__gc_link *)from->next, *last = (pgc__gc_link *)from->prev;
+        pgc__gc_link *tail = (pgc__gc_link *)list->prev;
+        tail->next = (uintptr_t)first;
+        pgc__set_prev(first, tail);
+        last->next = (uintptr_t)list;
+        list->prev = (uintptr_t)last;
+        pgc__list_init(from);
+    }
+}
+static inline size_t pgc__list_size(const pgc__gc_link *list) {
+    size_t n = 0;
+    for (const pgc__gc_link *l = pgc__next(list); l != list; l = pgc__next(l))
+        n++;
+    return n;
+}
+
+/* ---- the collector's state ----------------------------------------------- */
+
+#define PGC__NUM_GENERATIONS 3
+/* CPython's defaults (Modules/gcmodule.c): a young collection after 700 more
+ * container allocations than deallocations, an older one every 10 younger. */
+#define PGC__THRESHOLD0 700
+#define PGC__THRESHOLD1 10
+#define PGC__THRESHOLD2 10
+
+typedef struct pgc__generation {
+    pgc__gc_link head; /* the objects of this generation */
+    long threshold;    /* collect when count > threshold */
+    long count;        /* gen 0: allocations - deallocations; others:
+                        * collections of the next younger one since this
+                        * generation was last collected */
+} pgc__generation;
+
+typedef struct pgc__callback {
+    pgc_callback_fn fn; /* NULL: removed while callbacks were running */
+    void *arg;
+} pgc__callback;
+
+typedef struct pgc__gc_state {
+    pgc__generation gen[PGC__NUM_GENERATIONS];
+    pgc__gc_link permanent; /* pgc_freeze(): never scanned */
+    int enabled;            /* automatic collection from pgc_new */
+    int collecting;         /* a collection is running: no nested ones */
+    unsigned debug;         /* PGC_DEBUG_* */
+    /* CPython's rule for full collections: only when the objects that
+     * survived a generation-1 collection since the last full one exceed a
+     * quarter of those that survived the last full one. */
+    size_t long_lived_total, long_lived_pending;
+    pgc_gen_stats stats[PGC__NUM_GENERATIONS];
+
+    /* deallocation work list (gc_object.c): objects whose count reached
+     * zero, linked through their rc word; drained by the outermost caller */
+    void *pending;
+    int draining;
+    const void *finalizing; /* object whose finalize the drain is running */
+
+    pgc__callback *callbacks; /* pgc_callback_add() order */
+    size_t ncallbacks, callbacks_cap;
+    int callbacks_running;
+
+    void **garbage; /* PGC_DEBUG_SAVEALL: one reference to each */
+    size_t ngarbage, garbage_cap;
+} pgc__gc_state;
+
+PGC_INTERNAL extern pgc__gc_state pgc__gc;
+
+/* ---- cross-file functions ------------------------------------------------ */
+
+/* gc_object.c */
+/* The object at obj, checked: live or pending; else a one-line message
+ * naming func and obj, then abort. */
+PGC_INTERNAL pgc__ob_head *pgc__gc_check(const char *func, const void *obj);
+PGC_INTERNAL void pgc__gc_misuse(const char *func, const void *obj, const char *what)
+    __attribute__((noreturn, cold));
+/* Drop one reference held by a dying object; a count reaching zero is queued
+ * on the work list (never deallocated recursively). */
+PGC_INTERNAL void pgc__gc_drop(void *child);
+PGC_INTERNAL void pgc__gc_drain(void);               /* empty the work list */
+PGC_INTERNAL void pgc__gc_free_object(void *obj);    /* no finalize/release */
+
+/* gc_collect.c */
+PGC_INTERNAL void pgc__gc_collect_auto(void); /* from pgc_new when gen 0 is due */
+
+#endif /* POOLGC_GC_INTERNAL_H */
