@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sysinfo.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -49,13 +50,16 @@ extern void *__libc_realloc(void *, size_t);
 #ifdef POOLGC_JEMALLOC_EMBEDDED
 /* How the embedded jemalloc is tuned for its role (see poolgc(3)):
  * - dss:disabled: never touch brk, which programs and glibc own;
- * - oversize_threshold:0: no separate arena for blocks over 8 MiB, whose
- *   pages Debian's defaults purge on every free (large-block churn ran 7x
- *   slower than glibc); such blocks now decay like the others;
- * - dirty_decay_ms:1000, muzzy_decay_ms:0: freed pages go back to the OS
- *   within about a second instead of ten, which keeps peak RSS near glibc's.
+ * - oversize_threshold:0: no separate arena for blocks over 8 MiB, which
+ *   Debian's defaults purge on every free;
+ * - dirty_decay_ms:-1: jemalloc itself never purges freed pages. With
+ *   decay on (any time from 1 s to 5 min), churn of 5-25 MiB blocks faulted
+ *   in every page of every block, 10x slower than glibc: a freed extent of
+ *   one size is not coalesced to serve the next size, and decay purges it
+ *   before it fits. poolgc purges instead (purge_if_due): all freed pages at
+ *   most once a second, from a large free, so memory still goes back.
  * MALLOC_CONF still applies on top of this. */
-const char *pgc__je_malloc_conf = "dss:disabled,oversize_threshold:0,dirty_decay_ms:1000,muzzy_decay_ms:0";
+const char *pgc__je_malloc_conf = "dss:disabled,oversize_threshold:0,dirty_decay_ms:-1,muzzy_decay_ms:0";
 
 /* ---- which pages are jemalloc's ----------------------------------------- */
 
@@ -216,12 +220,40 @@ void *pgc__large_realloc(void *p, size_t size) {
     return q;
 }
 
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+/* Purge jemalloc's freed pages when a second has passed since the last
+ * purge. Looked at every 64th large free of a thread; one thread wins. */
+#define PURGE_INTERVAL_NS 1000000000ll
+#define PURGE_CHECK_EVERY 64
+static __thread unsigned frees_since_check;
+static _Atomic long long last_purge_ns;
+
+static PGC_NOINLINE void purge_if_due(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    long long now = ts.tv_sec * 1000000000ll + ts.tv_nsec;
+    long long last = atomic_load_explicit(&last_purge_ns, memory_order_relaxed);
+    if (now - last < PURGE_INTERVAL_NS ||
+        !atomic_compare_exchange_strong_explicit(&last_purge_ns, &last, now, memory_order_relaxed,
+                                                 memory_order_relaxed))
+        return;
+    JE(mallctl)("arena.4096.purge", NULL, NULL, NULL, 0); /* 4096: MALLCTL_ARENAS_ALL */
+}
+#endif
+
 void pgc__large_free(void *p) {
     int saved = errno;
-    if (pgc_likely(jemalloc_owns(p)))
+    if (pgc_likely(jemalloc_owns(p))) {
         JE(dallocx)(p, 0);
-    else
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+        if (pgc_unlikely(++frees_since_check == PURGE_CHECK_EVERY)) {
+            frees_since_check = 0;
+            purge_if_due();
+        }
+#endif
+    } else {
         __libc_free(p);
+    }
     errno = saved;
 }
 
