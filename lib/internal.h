@@ -85,13 +85,10 @@ struct pgc_heap;
 #define PGC_REMOTE_FULL ((uintptr_t)1)
 
 typedef struct pgc_pool {
-    /* --- touched by the owner's fast paths (first cache line) --- */
+    /* --- first cache line: the owner's, written on every malloc and free --- */
     pgc_block *free;           /* returned and carved blocks, owner only */
     uint32_t used;             /* blocks handed out, as the owner counts them */
     uint32_t unlisted;         /* 1: full and off the heap's class list */
-    struct pgc_heap *owner;    /* the heap allocating from this pool */
-    _Atomic uintptr_t remote;  /* blocks freed by other threads | FULL bit */
-    /* --- slow paths --- */
     uint32_t block_size;       /* class size in bytes */
     uint32_t cls;              /* size class 1..PGC_NUM_CLASSES */
     uint32_t next_offset;      /* bytes from the pool start to never-used space */
@@ -99,6 +96,11 @@ typedef struct pgc_pool {
     struct pgc_pool *next;     /* heap class list (or arena free-pool list) */
     struct pgc_pool *prev;
     struct pgc_pool *returned_next; /* link on owner->returned */
+    /* --- second cache line: what other threads read and write. Kept apart so
+     * that a consumer thread's frees do not fight the producer's mallocs over
+     * one line. --- */
+    _Alignas(64) struct pgc_heap *owner; /* the heap allocating from this pool */
+    _Atomic uintptr_t remote;  /* blocks freed by other threads | FULL bit */
 } pgc_pool;
 
 /* Blocks start after the header, on a 16-byte boundary. */
