@@ -107,11 +107,33 @@ static int unlist_if_full(pgc_heap *heap, pgc_pool *pool) {
     return 0;
 }
 
-static void pool_empty(pgc_heap *heap, pgc_pool *pool, int keep_last) {
-    if (keep_last && pool->next == pool)
+/* An empty pool goes to the heap's spares, or back to the region when the
+ * heap has enough (or is being given up: keep_spare 0). */
+static void pool_retire(pgc_heap *heap, pgc_pool *pool, int keep_spare) {
+    if (keep_spare && heap->empty_count < PGC_HEAP_EMPTY_POOLS) {
+        pool->cls = 0;
+        pool->next = heap->empty_pools;
+        heap->empty_pools = pool;
+        heap->empty_count++;
+    } else {
+        pgc__pool_give_back(pool);
+    }
+}
+
+static void pool_empty(pgc_heap *heap, pgc_pool *pool, int keep) {
+    if (keep && pool->next == pool)
         return; /* the class's only pool: keep it for the next malloc */
     list_unlink(heap, pool);
-    pgc__pool_give_back(pool);
+    pool_retire(heap, pool, keep);
+}
+
+static void spares_give_back(pgc_heap *heap) {
+    while (heap->empty_pools) {
+        pgc_pool *pool = heap->empty_pools;
+        heap->empty_pools = pool->next;
+        pgc__pool_give_back(pool);
+    }
+    heap->empty_count = 0;
 }
 
 /* Relist the full pools other threads freed into. */
@@ -124,7 +146,7 @@ static void take_returned(pgc_heap *heap) {
         pool->unlisted = 0;
         pgc__pool_collect_remote(pool);
         if (pool->used == 0) {
-            pgc__pool_give_back(pool);
+            pool_retire(heap, pool, 1);
         } else {
             list_relist(heap, pool);
         }
@@ -151,9 +173,13 @@ static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
         if (!unlist_if_full(heap, pool) && pool->free)
             return pool;
     }
-    pool = pgc__pool_take();
-    if (!pool)
+    pool = heap->empty_pools;
+    if (pool) {
+        heap->empty_pools = pool->next;
+        heap->empty_count--;
+    } else if (!(pool = pgc__pool_take())) {
         return NULL;
+    }
     pgc__pool_init(pool, heap, cls);
     heap->pools_taken[cls]++;
     pgc__pool_extend(pool);
@@ -219,8 +245,9 @@ void pgc__free_remote(pgc_pool *pool, pgc_block *block) {
     }
 }
 
-/* Take back everything other threads freed, and return empty pools to the
- * region (keeping each class's last pool when the heap stays in use). */
+/* Take back everything other threads freed, and return empty pools and the
+ * spares to the region (keeping each class's last pool when the heap stays
+ * in use). */
 static void collect_all(pgc_heap *heap, int keep_last) {
     take_returned(heap);
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
@@ -240,6 +267,7 @@ static void collect_all(pgc_heap *heap, int keep_last) {
             pool = next;
         }
     }
+    spares_give_back(heap);
 }
 
 void pgc__heap_collect_all(pgc_heap *heap) {

@@ -58,6 +58,7 @@
 #define PGC_POOLS_PER_ARENA (PGC_ARENA_SIZE / PGC_POOL_SIZE)
 
 #define PGC_PAGE_SIZE ((size_t)4096)
+#define PGC_HEAP_EMPTY_POOLS 8 /* empty pools a heap keeps (128 KiB) */
 /* Default pool region: address space only (PROT_NONE, MAP_NORESERVE) until
  * arenas are carved from it. POOLGC_REGION overrides it. */
 #define PGC_REGION_DEFAULT ((size_t)64 << 30)
@@ -129,6 +130,11 @@ typedef struct pgc_heap {
     enum pgc_heap_state state;
     struct pgc_heap *next_heap;      /* all heaps, ever (heaps are never freed) */
     struct pgc_heap *next_abandoned; /* on the abandoned list */
+    /* Empty pools kept for the next pool this heap needs, of any class (cls
+     * 0, linked by next): spares the region lock and arena churn when a
+     * program frees a structure and builds the next one. */
+    pgc_pool *empty_pools;
+    unsigned empty_count;
     /* counters, owner only */
     uint64_t pools_taken[PGC_NUM_CLASSES + 1]; /* pools started for a class */
     uint64_t large_allocs;                      /* requests sent to jemalloc */
