@@ -68,10 +68,11 @@ PGC_API void *pgc_realloc(void *p, size_t size) {
         return NULL;
     }
     if (pgc__in_region(p)) {
-        size_t old = pgc__pool_of(p)->block_size;
+        pgc_pool *pool = pgc__pool_of(p);
+        size_t old = pool->block_size;
         /* Same class, or shrinking by less than a quarter (pymalloc's rule):
          * keep the block. */
-        if (size <= old && 4 * size > 3 * old)
+        if (pgc__class_index(size) == pool->cls || (size <= old && 4 * size > 3 * old))
             return p;
         return move_block(p, old, size);
     }

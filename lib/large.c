@@ -198,12 +198,15 @@ void *pgc__large_malloc(size_t size, size_t alignment, int zero) {
         errno = ENOMEM;
         return NULL;
     }
-    int flags = zero ? MALLOCX_ZERO : 0;
-    if (alignment > PGC_ALIGNMENT)
-        flags |= MALLOCX_LG_ALIGN(__builtin_ctzl(alignment));
+    /* 16-byte alignment at every size, as glibc gives (jemalloc's smallest
+     * classes are 8-aligned; they are reached when the region is full). */
+    if (alignment < PGC_ALIGNMENT)
+        alignment = PGC_ALIGNMENT;
+    int flags = MALLOCX_LG_ALIGN(__builtin_ctzl(alignment)) | (zero ? MALLOCX_ZERO : 0);
+    /* Success leaves errno alone: jemalloc's start-up clobbers it. */
+    int saved = errno;
     void *p = JE(mallocx)(size ? size : 1, flags);
-    if (pgc_unlikely(!p))
-        errno = ENOMEM;
+    errno = p ? saved : ENOMEM;
     return p;
 }
 
@@ -214,9 +217,9 @@ void *pgc__large_realloc(void *p, size_t size) {
     }
     if (!jemalloc_owns(p))
         return __libc_realloc(p, size);
-    void *q = JE(rallocx)(p, size, 0);
-    if (pgc_unlikely(!q))
-        errno = ENOMEM;
+    int saved = errno;
+    void *q = JE(rallocx)(p, size, MALLOCX_LG_ALIGN(PGC_ALIGNMENT_SHIFT));
+    errno = q ? saved : ENOMEM;
     return q;
 }
 
