@@ -1,0 +1,109 @@
+/*
+ * pool_extend - one pool in isolation (lib/pool.c): for every class,
+ * pgc__pool_extend carves blocks a page at a time (the first call stays in
+ * the header's page), until the pool is exhausted; together the blocks tile
+ * the pool after its header exactly: 16-aligned, in bounds, distinct, each
+ * mapping back to its pool. Blocks pushed on the remote list come back onto
+ * the free list with pgc__pool_collect_remote, and `used` drops by as many.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+static int failures;
+#define CHECK(cond, ...)                                                                   \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
+            fprintf(stderr, __VA_ARGS__);                                                  \
+            fputc('\n', stderr);                                                           \
+            failures++;                                                                    \
+        }                                                                                  \
+    } while (0)
+
+static size_t list_length(const pgc_block *b)
+{
+    size_t n = 0;
+    for (; b; b = b->next)
+        n++;
+    return n;
+}
+
+int main(void)
+{
+    /* A 16 KiB-aligned pool from mmap (not from malloc: that is us). */
+    char *raw = mmap(NULL, 2 * PGC_POOL_SIZE, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) {
+        perror("mmap");
+        return 1;
+    }
+    pgc_pool *pool = (pgc_pool *)(((uintptr_t)raw + PGC_POOL_SIZE - 1) & ~(PGC_POOL_SIZE - 1));
+    static unsigned char seen[PGC_POOL_SIZE];
+
+    for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
+        size_t size = pgc__class_size(cls);
+        memset(pool, 0xcc, PGC_POOL_SIZE);
+        pgc__pool_init(pool, NULL, cls);
+        CHECK(pool->block_size == size && pool->cls == cls && pool->free == NULL &&
+                  pool->used == 0,
+              "class %u: pool_init left block_size %u cls %u free %p used %u", cls,
+              pool->block_size, pool->cls, (void *)pool->free, pool->used);
+
+        CHECK(pgc__pool_extend(pool) == 1, "class %u: first extend failed", cls);
+        for (pgc_block *b = pool->free; b; b = b->next)
+            CHECK((char *)b + size <= (char *)pool + PGC_PAGE_SIZE + size,
+                  "class %u: first extend carved block at offset %td, past the first page",
+                  cls, (char *)b - (char *)pool);
+        int calls = 1;
+        while (pgc__pool_extend(pool))
+            if (++calls > 100)
+                break;
+        CHECK(calls <= (int)(PGC_POOL_SIZE / PGC_PAGE_SIZE) + 1,
+              "class %u: %d extend calls for a 16 KiB pool", cls, calls);
+
+        size_t want = (PGC_POOL_SIZE - PGC_POOL_HEADER_SIZE) / size;
+        size_t got = list_length(pool->free);
+        CHECK(got == want, "class %u (%zu bytes): %zu blocks carved, want %zu", cls, size, got,
+              want);
+        memset(seen, 0, sizeof seen);
+        for (pgc_block *b = pool->free; b; b = b->next) {
+            size_t off = (size_t)((char *)b - (char *)pool);
+            CHECK(off >= PGC_POOL_HEADER_SIZE && off + size <= PGC_POOL_SIZE,
+                  "class %u: block at offset %zu out of bounds", cls, off);
+            CHECK(off % PGC_ALIGNMENT == 0 && (off - PGC_POOL_HEADER_SIZE) % size == 0,
+                  "class %u: block at offset %zu misplaced", cls, off);
+            CHECK(pgc__pool_of(b) == pool && pgc__pool_of((char *)b + size - 1) == pool,
+                  "class %u: block at offset %zu maps to another pool", cls, off);
+            if (off < PGC_POOL_SIZE) {
+                CHECK(!seen[off], "class %u: block at offset %zu carved twice", cls, off);
+                seen[off] = 1;
+            }
+        }
+
+        /* Take three blocks, "free" them from another thread, collect. */
+        pgc_block *a = pool->free, *b = a->next, *c = b->next;
+        pool->free = c->next;
+        pool->used = 3;
+        c->next = NULL;
+        b->next = c;
+        a->next = b;
+        atomic_store(&pool->remote, (uintptr_t)a);
+        size_t before = list_length(pool->free);
+        pgc__pool_collect_remote(pool);
+        CHECK(pool->used == 0, "class %u: used = %u after collecting 3 remote frees", cls,
+              pool->used);
+        CHECK(list_length(pool->free) == before + 3, "class %u: free list %zu, want %zu", cls,
+              list_length(pool->free), before + 3);
+        CHECK(atomic_load(&pool->remote) == 0, "class %u: remote list not emptied", cls);
+    }
+    munmap(raw, 2 * PGC_POOL_SIZE);
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    return 0;
+}
