@@ -87,44 +87,42 @@ int pgc_is_finalized(const void *obj);
 /* pgc_incref returns obj; both ignore NULL. A count reaching zero runs
  * finalize, drops the references traverse reports, runs release, frees.
  * Misuse (a count already zero, a freed or foreign pointer) aborts with a
- * message. They are inline unless PGC_NO_INLINE is defined before this
- * header; the library exports out-of-line versions under the same names. */
-#if defined(PGC_NO_INLINE) || !defined(__GNUC__)
+ * message. Calls are inlined (macros over static inline functions, which fall
+ * back on the exported functions for everything but the common case) unless
+ * PGC_NO_INLINE is defined before this header; `(pgc_decref)(obj)` or a
+ * function pointer always reaches the exported function. */
 void *pgc_incref(void *obj);
 void pgc_decref(void *obj);
-#else
+
 /* Implementation detail of the inline versions, not API: the 8 bytes before
  * an object hold PGC__RC_LIVE + its count (counts stay below 2^48); any other
- * value there means misuse or "count 1 reached zero", left to the library. */
+ * value there, or a count at the edges, is left to the exported functions. */
 #define PGC__RC_LIVE (0x9c5aULL << 48)
 #define PGC__RC_LIMIT (1ULL << 48)
-void pgc__incref_slow(void *obj);
-void pgc__decref_slow(void *obj);
 
-static inline void *pgc_incref(void *obj)
+#if !defined(PGC_NO_INLINE) && defined(__GNUC__)
+static inline void *pgc__incref_inline(void *obj)
 {
-    if (obj) {
-        unsigned long long *rc = (unsigned long long *)obj - 1;
-        /* one compare: live object and 1 <= count < limit - 1 */
-        if (__builtin_expect(*rc - (PGC__RC_LIVE + 1) < PGC__RC_LIMIT - 2, 1))
-            ++*rc;
-        else
-            pgc__incref_slow(obj);
+    unsigned long long *rc = (unsigned long long *)obj - 1;
+    /* one compare: live object and 1 <= count < limit - 1 */
+    if (obj && __builtin_expect(*rc - (PGC__RC_LIVE + 1) < PGC__RC_LIMIT - 2, 1)) {
+        ++*rc;
+        return obj;
     }
-    return obj;
+    return (pgc_incref)(obj);
 }
 
-static inline void pgc_decref(void *obj)
+static inline void pgc__decref_inline(void *obj)
 {
-    if (obj) {
-        unsigned long long *rc = (unsigned long long *)obj - 1;
-        /* one compare: live object and 2 <= count < limit */
-        if (__builtin_expect(*rc - (PGC__RC_LIVE + 2) < PGC__RC_LIMIT - 2, 1))
-            --*rc;
-        else
-            pgc__decref_slow(obj); /* count 1: deallocate; else misuse */
-    }
+    unsigned long long *rc = (unsigned long long *)obj - 1;
+    /* one compare: live object and 2 <= count < limit */
+    if (obj && __builtin_expect(*rc - (PGC__RC_LIVE + 2) < PGC__RC_LIMIT - 2, 1))
+        --*rc;
+    else
+        (pgc_decref)(obj); /* NULL, count 1 (deallocate), or misuse */
 }
+#define pgc_incref(obj) pgc__incref_inline(obj)
+#define pgc_decref(obj) pgc__decref_inline(obj)
 #endif
 
 /* ---- The collector ------------------------------------------------------ */

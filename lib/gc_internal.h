@@ -27,17 +27,20 @@
  *
  * gc_link.next: 0 when untracked, else the next element of a circular list
  * (a generation, the permanent generation, or a list private to one
- * collection); bit 0 is PGC__NEXT_UNREACHABLE inside move_unreachable only.
- * gc_link.prev: the previous element, bit 0 PGC__PREV_COLLECTING while a
- * collection owns the object; between update_refs and move_unreachable the
- * bits above it hold gc_refs (CPython's trick: no extra word per object).
+ * collection). Links are 16-aligned, so the list heads too.
+ * gc_link.prev: the previous element; its two low bits are flags while a
+ * collection owns the object: PGC__PREV_COLLECTING, and PGC__PREV_UNREACHABLE
+ * on the objects move_unreachable has put on the unreachable list. Between
+ * update_refs and move_unreachable, the bits above the flags hold gc_refs
+ * (CPython's trick: no extra word per object; CPython keeps the unreachable
+ * flag in next, which costs a pass to clear).
  *
  * Invariants other files rely on:
  * - Outside a collection, every tracked object has a clean prev pointer
  *   (no flags) and a live count >= 1; untracked containers have next == 0
  *   and prev == 0 (pending ones: prev == PGC__PREV_WAS_TRACKED or 0).
- * - Only gc_collect.c sets PGC__PREV_COLLECTING; after move_unreachable it
- *   marks exactly the objects found unreachable.
+ * - Only gc_collect.c sets the prev flags; after move_unreachable
+ *   PGC__PREV_COLLECTING marks exactly the objects found unreachable.
  * - All state lives in pgc__gc: one process-wide collector, no thread-local
  *   state, so any thread holding pgc_lock() may call anything.
  */
@@ -51,8 +54,8 @@
 /* ---- the header ---------------------------------------------------------- */
 
 typedef struct pgc__gc_link {
-    uintptr_t next; /* list successor | PGC__NEXT_UNREACHABLE; 0: untracked */
-    uintptr_t prev; /* list predecessor | PGC__PREV_COLLECTING, or gc_refs */
+    _Alignas(16) uintptr_t next; /* list successor; 0: untracked */
+    uintptr_t prev;              /* list predecessor | PGC__PREV_*, or gc_refs */
 } pgc__gc_link;
 
 typedef struct pgc__ob_head {
@@ -77,14 +80,15 @@ typedef struct pgc__ob_head {
 #define PGC__TYPE_CONTAINER ((uintptr_t)2)
 #define PGC__TYPE_FLAGS (PGC__TYPE_FINALIZED | PGC__TYPE_CONTAINER)
 
-#define PGC__NEXT_UNREACHABLE ((uintptr_t)1)
 #define PGC__PREV_COLLECTING ((uintptr_t)1)
-#define PGC__PREV_WAS_TRACKED ((uintptr_t)2) /* pending containers only */
-#define PGC__PREV_FLAGS PGC__PREV_COLLECTING
-#define PGC__REFS_SHIFT 1
+#define PGC__PREV_UNREACHABLE ((uintptr_t)2)
+#define PGC__PREV_FLAGS (PGC__PREV_COLLECTING | PGC__PREV_UNREACHABLE)
+#define PGC__REFS_SHIFT 2
+/* the prev word of a pending (untracked, dying) container: was it tracked? */
+#define PGC__PREV_WAS_TRACKED ((uintptr_t)1 << PGC__REFS_SHIFT)
 #define PGC__REFS_ONE ((uintptr_t)1 << PGC__REFS_SHIFT)
 
-_Static_assert(sizeof(pgc__ob_head) == 16 && sizeof(pgc__gc_link) <= 16,
+_Static_assert(sizeof(pgc__ob_head) == 16 && sizeof(pgc__gc_link) == 16,
                "the inline reference counts expect rc 8 bytes before the object");
 _Static_assert(_Alignof(pgc_type) >= 4, "type flags need two free low bits");
 
@@ -111,7 +115,7 @@ static inline int pgc__is_live(unsigned long long rc) {
 /* ---- circular doubly linked lists of gc links ---------------------------- */
 
 static inline pgc__gc_link *pgc__next(const pgc__gc_link *l) {
-    return (pgc__gc_link *)(l->next & ~PGC__NEXT_UNREACHABLE);
+    return (pgc__gc_link *)l->next;
 }
 static inline pgc__gc_link *pgc__prev(const pgc__gc_link *l) {
     return (pgc__gc_link *)(l->prev & ~(uintptr_t)PGC__PREV_FLAGS);
@@ -223,11 +227,15 @@ PGC_INTERNAL extern pgc__gc_state pgc__gc;
 /* The object at obj, checked: live or pending; else a one-line message
  * naming func and obj, then abort. */
 PGC_INTERNAL pgc__ob_head *pgc__gc_check(const char *func, const void *obj);
+/* "poolgc: FUNC(OBJ): WHAT; type ..." on stderr, then abort. what NULL: say
+ * what obj's header shows; parent: the object whose traverse reported obj. */
 PGC_INTERNAL void pgc__gc_misuse(const char *func, const void *obj, const char *what)
     __attribute__((noreturn, cold));
-/* Drop one reference held by a dying object; a count reaching zero is queued
- * on the work list (never deallocated recursively). */
-PGC_INTERNAL void pgc__gc_drop(void *child);
+PGC_INTERNAL void pgc__gc_misuse_in(const char *func, const void *obj, const char *what,
+                                    const void *parent) __attribute__((noreturn, cold));
+/* Drop the reference parent (being torn down) holds on child; a count
+ * reaching zero is queued on the work list, never deallocated recursively. */
+PGC_INTERNAL void pgc__gc_drop_from(void *child, const void *parent);
 PGC_INTERNAL void pgc__gc_drain(void);               /* empty the work list */
 PGC_INTERNAL void pgc__gc_free_object(void *obj);    /* no finalize/release */
 
