@@ -234,7 +234,7 @@ void *pgc__large_realloc(void *p, size_t size) {
     if (!jemalloc_owns(p))
         return __libc_realloc(p, size);
     int saved = errno;
-    void *q = JE(rallocx)(p, size, MALLOCX_LG_ALIGN(PGC_ALIGNMENT_SHIFT));
+    void *q = JE(rallocx)(p, size, 0); /* size > 512: 16-aligned */
     errno = q ? saved : ENOMEM;
     return q;
 }
