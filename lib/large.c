@@ -233,6 +233,12 @@ void *pgc__large_realloc(void *p, size_t size) {
     }
     if (!jemalloc_owns(p))
         return __libc_realloc(p, size);
+    /* Growth within the block's size class, or a shrink by less than half,
+     * keeps the block: jemalloc's rallocx would decide the same, after a
+     * much longer path (string builders realloc on every append). */
+    size_t usable = JE(sallocx)(p, 0);
+    if (size <= usable && size > usable / 2)
+        return p;
     int saved = errno;
     void *q = JE(rallocx)(p, size, 0); /* size > 512: 16-aligned */
     errno = q ? saved : ENOMEM;
