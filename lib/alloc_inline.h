@@ -27,7 +27,7 @@ static inline __attribute__((always_inline)) void *pgc__malloc_inline(size_t siz
     }
     if (heap != &pgc__heap_empty && heap != &pgc__heap_dead)
         heap->large_allocs++;
-    return pgc__large_malloc(size, 0, 0);
+    return pgc__large_malloc_plain(size);
 }
 
 /* Frees of pool blocks that are not the owner's plain local free: remote

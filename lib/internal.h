@@ -218,6 +218,7 @@ PGC_INTERNAL void pgc__ensure_init(void);
 /* ---- the large path (large.c) ------------------------------------------- */
 
 PGC_INTERNAL void *pgc__large_malloc(size_t size, size_t alignment, int zero);
+PGC_INTERNAL void *pgc__large_malloc_plain(size_t size); /* malloc's case */
 PGC_INTERNAL void *pgc__large_realloc(void *p, size_t size);
 PGC_INTERNAL void pgc__large_free(void *p);
 PGC_INTERNAL size_t pgc__large_usable_size(const void *p);

@@ -75,7 +75,7 @@ const char *pgc__je_malloc_conf =
 #define LEAF_PAGES ((size_t)1 << (LEAF_SHIFT - 12))    /* bits per leaf */
 
 typedef _Atomic uint64_t leaf_word;
-static _Atomic(leaf_word *) *page_top; /* TOP_ENTRIES leaves, mapped at first use */
+static _Atomic(leaf_word *) *_Atomic page_top; /* TOP_ENTRIES leaves, mapped at first use */
 
 static leaf_word *leaf_for(uintptr_t addr, int create) {
     if (!page_top) {
@@ -85,8 +85,8 @@ static leaf_word *leaf_for(uintptr_t addr, int create) {
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (m == MAP_FAILED)
             return NULL;
-        void *expected = NULL;
-        if (!atomic_compare_exchange_strong((_Atomic(void *) *)&page_top, &expected, m))
+        _Atomic(leaf_word *) *expected = NULL;
+        if (!atomic_compare_exchange_strong(&page_top, &expected, m))
             munmap(m, TOP_ENTRIES * sizeof(void *));
     }
     _Atomic(leaf_word *) *slot = &page_top[addr >> LEAF_SHIFT];
@@ -130,15 +130,17 @@ static void mark_pages(uintptr_t addr, size_t len, int owned) {
     }
 }
 
-static int jemalloc_owns(const void *p) {
+/* On every large free: two dependent loads and a bit test. */
+static inline int jemalloc_owns(const void *p) {
     uintptr_t addr = (uintptr_t)p;
-    if (addr >> ADDRESS_BITS)
+    _Atomic(leaf_word *) *top = atomic_load_explicit(&page_top, memory_order_acquire);
+    if (pgc_unlikely(!top || (addr >> ADDRESS_BITS)))
         return 0;
-    leaf_word *leaf = leaf_for(addr, 0);
-    if (!leaf)
+    leaf_word *leaf = atomic_load_explicit(&top[addr >> LEAF_SHIFT], memory_order_acquire);
+    if (pgc_unlikely(!leaf))
         return 0;
     size_t page = (addr >> 12) & (LEAF_PAGES - 1);
-    return (atomic_load_explicit(&leaf[page >> 6], memory_order_acquire) >> (page & 63)) & 1;
+    return (atomic_load_explicit(&leaf[page >> 6], memory_order_relaxed) >> (page & 63)) & 1;
 }
 
 /* jemalloc's mmap and munmap (renamed to these at build time). */
@@ -199,13 +201,23 @@ static int larger_than_memory(size_t size) {
     return size > limit;
 }
 
+/* malloc's large path: once jemalloc has started (it clobbers errno only
+ * then), a request below a gigabyte goes straight to its malloc. */
+void *pgc__large_malloc_plain(size_t size) {
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+    if (pgc_likely(size < ((size_t)1 << 30) && atomic_load_explicit(&page_top, memory_order_relaxed)))
+        return JE(malloc)(size); /* sets ENOMEM itself on failure */
+#endif
+    return pgc__large_malloc(size, 0, 0);
+}
+
 void *pgc__large_malloc(size_t size, size_t alignment, int zero) {
     if (pgc_unlikely(size > PTRDIFF_MAX || larger_than_memory(size))) {
         errno = ENOMEM;
         return NULL;
     }
     /* Success leaves errno alone: jemalloc's start-up clobbers it. */
-    int saved = errno;
+    int *err = &errno, saved = *err;
     void *p;
 #ifdef POOLGC_JEMALLOC_EMBEDDED
     /* jemalloc 5.3's malloc has a fast path that mallocx lacks (20% of the
@@ -222,7 +234,7 @@ void *pgc__large_malloc(size_t size, size_t alignment, int zero) {
         int flags = MALLOCX_LG_ALIGN(__builtin_ctzl(alignment)) | (zero ? MALLOCX_ZERO : 0);
         p = JE(mallocx)(size ? size : 1, flags);
     }
-    errno = p ? saved : ENOMEM;
+    *err = pgc_likely(p != NULL) ? saved : ENOMEM;
     return p;
 }
 
@@ -267,7 +279,7 @@ static PGC_NOINLINE void purge_if_due(void) {
 #endif
 
 void pgc__large_free(void *p) {
-    int saved = errno;
+    int *err = &errno, saved = *err; /* free keeps errno; jemalloc may not */
     if (pgc_likely(jemalloc_owns(p))) {
 #ifdef POOLGC_JEMALLOC_EMBEDDED
         JE(free)(p); /* the fast path dallocx lacks */
@@ -281,7 +293,7 @@ void pgc__large_free(void *p) {
     } else {
         __libc_free(p);
     }
-    errno = saved;
+    *err = saved;
 }
 
 size_t pgc__large_usable_size(const void *p) {
