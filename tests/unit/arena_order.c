@@ -1,0 +1,105 @@
+/*
+ * arena_order - the region's arena policy (lib/region.c), as pymalloc's:
+ * a new pool comes from the usable arena with the fewest free pools; an
+ * arena whose pools are all free goes back to the OS unless it is the last
+ * usable one, which pgc_trim's region trim releases; a released arena's range
+ * is reused first, and its pages come back zeroed (MADV_DONTNEED).
+ *
+ * The test takes pools straight from the region the process's allocator also
+ * uses, so it first drains any arena the allocator's heap has started, and
+ * makes no allocation of its own while it works (stderr is unbuffered).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int failures;
+#define CHECK(cond, ...)                                                              \
+    do {                                                                              \
+        if (!(cond)) {                                                                \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);  \
+            fprintf(stderr, __VA_ARGS__);                                             \
+            fputc('\n', stderr);                                                      \
+            failures++;                                                               \
+        }                                                                             \
+    } while (0)
+
+#define PER_ARENA ((int)PGC_POOLS_PER_ARENA)
+
+static uintptr_t arena_of(const pgc_pool *pool) {
+    return ((uintptr_t)pool - pgc__region.base) >> PGC_ARENA_SHIFT;
+}
+
+/* Take pools until one starts a fresh arena; returns that pool. */
+static pgc_pool *take_until_fresh_arena(void) {
+    for (;;) {
+        pgc_pool *pool = pgc__pool_take();
+        if (!pool || ((uintptr_t)pool & (PGC_ARENA_SIZE - 1)) == 0)
+            return pool;
+    }
+}
+
+int main(void) {
+    pgc__ensure_init();
+    if (!pgc__region.base) {
+        fprintf(stderr, "no pool region\n");
+        return 1;
+    }
+    /* Two whole arenas, X and Y, taken by this test alone. */
+    pgc_pool *x[PER_ARENA], *y[PER_ARENA];
+    x[0] = take_until_fresh_arena();
+    CHECK(x[0] != NULL, "region exhausted");
+    for (int i = 1; i < PER_ARENA; i++)
+        x[i] = pgc__pool_take();
+    for (int i = 0; i < PER_ARENA; i++)
+        y[i] = pgc__pool_take();
+    for (int i = 0; i < PER_ARENA; i++) {
+        CHECK(arena_of(x[i]) == arena_of(x[0]), "pool %d of X in arena %zu", i, (size_t)arena_of(x[i]));
+        CHECK(arena_of(y[i]) == arena_of(y[0]), "pool %d of Y in arena %zu", i, (size_t)arena_of(y[i]));
+    }
+    CHECK(arena_of(x[0]) != arena_of(y[0]), "X and Y share an arena");
+
+    /* X gets 10 free pools, Y 20: the next pool comes from X, the fuller. */
+    for (int i = 0; i < 10; i++)
+        pgc__pool_give_back(x[i]);
+    for (int i = 0; i < 20; i++)
+        pgc__pool_give_back(y[i]);
+    pgc_pool *next = pgc__pool_take();
+    CHECK(arena_of(next) == arena_of(x[0]), "new pool from arena %zu, expected X (%zu)",
+          (size_t)arena_of(next), (size_t)arena_of(x[0]));
+    pgc__pool_give_back(next);
+
+    /* Empty X: it is the last usable arena (most free pools), so it stays. */
+    pgc_region_stats before, after;
+    pgc__region_stats(&before);
+    memset(x[PER_ARENA - 1], 0xAB, PGC_POOL_SIZE);
+    for (int i = 10; i < PER_ARENA; i++)
+        pgc__pool_give_back(x[i]);
+    pgc__region_stats(&after);
+    CHECK(after.arenas_returned == before.arenas_returned, "the last usable arena was released");
+
+    /* Empty Y too: now Y is not the last one, so it goes back to the OS. */
+    for (int i = 20; i < PER_ARENA; i++)
+        pgc__pool_give_back(y[i]);
+    pgc__region_stats(&after);
+    CHECK(after.arenas_returned == before.arenas_returned + 1, "returned %zu -> %zu",
+          before.arenas_returned, after.arenas_returned);
+    CHECK(after.arenas_mapped == before.arenas_mapped - 1, "mapped %zu -> %zu", before.arenas_mapped,
+          after.arenas_mapped);
+
+    /* Trim releases X; the next new arena reuses X's range, zeroed. */
+    CHECK(pgc__region_trim() == 1, "trim released nothing");
+    pgc__region_stats(&after);
+    CHECK(after.arenas_returned == before.arenas_returned + 2, "returned %zu after trim",
+          after.arenas_returned);
+    pgc_pool *again = take_until_fresh_arena();
+    CHECK(again && arena_of(again) == arena_of(x[0]), "new arena %zu, expected X's range (%zu)",
+          again ? (size_t)arena_of(again) : (size_t)0, (size_t)arena_of(x[0]));
+    unsigned char *last = (unsigned char *)x[PER_ARENA - 1];
+    CHECK(last[100] == 0 && last[PGC_POOL_SIZE - 1] == 0, "released pages kept their contents");
+
+    if (failures)
+        fprintf(stderr, "arena_order: %d check(s) failed\n", failures);
+    return failures != 0;
+}
