@@ -101,25 +101,29 @@ void pgc_decref(void *obj);
 #define PGC__RC_LIMIT (1ULL << 48)
 
 #if !defined(PGC_NO_INLINE) && defined(__GNUC__)
-static inline void *pgc__incref_inline(void *obj)
-{
-    unsigned long long *rc = (unsigned long long *)obj - 1;
-    /* one compare: live object and 1 <= count < limit - 1 */
-    if (obj && __builtin_expect(*rc - (PGC__RC_LIVE + 1) < PGC__RC_LIMIT - 2, 1)) {
-        ++*rc;
-        return obj;
+static inline void *pgc__incref_inline(void *obj) {
+    if (__builtin_expect(obj != 0, 1)) {
+        unsigned long long *rc = (unsigned long long *)obj - 1;
+        /* one compare: live object and 1 <= count < limit - 1 */
+        if (__builtin_expect(*rc - (PGC__RC_LIVE + 1) < PGC__RC_LIMIT - 2, 1)) {
+            ++*rc;
+            return obj;
+        }
     }
-    return (pgc_incref)(obj);
+    void *(*exported)(void *) = pgc_incref; /* not the macro below */
+    return exported(obj);                   /* NULL, count at a limit, or misuse */
 }
 
-static inline void pgc__decref_inline(void *obj)
-{
-    unsigned long long *rc = (unsigned long long *)obj - 1;
-    /* one compare: live object and 2 <= count < limit */
-    if (obj && __builtin_expect(*rc - (PGC__RC_LIVE + 2) < PGC__RC_LIMIT - 2, 1))
-        --*rc;
-    else
-        (pgc_decref)(obj); /* NULL, count 1 (deallocate), or misuse */
+static inline void pgc__decref_inline(void *obj) {
+    if (__builtin_expect(obj != 0, 1)) {
+        unsigned long long *rc = (unsigned long long *)obj - 1;
+        /* one compare: live object and 2 <= count < limit */
+        if (__builtin_expect(*rc - (PGC__RC_LIVE + 2) < PGC__RC_LIMIT - 2, 1)) {
+            --*rc;
+            return;
+        }
+    }
+    (pgc_decref)(obj); /* NULL, count 1 (deallocate), or misuse */
 }
 #define pgc_incref(obj) pgc__incref_inline(obj)
 #define pgc_decref(obj) pgc__decref_inline(obj)
@@ -143,8 +147,8 @@ typedef struct pgc_collect_info {
     int generation;
     size_t collected, uncollectable;
 } pgc_collect_info;
-typedef void (*pgc_callback_fn)(int phase /* PGC_START, PGC_STOP */,
-                                const pgc_collect_info *info, void *arg);
+typedef void (*pgc_callback_fn)(int phase /* PGC_START, PGC_STOP */, const pgc_collect_info *info,
+                                void *arg);
 int pgc_callback_add(pgc_callback_fn fn, void *arg);    /* 0, or -1 and ENOMEM */
 int pgc_callback_remove(pgc_callback_fn fn, void *arg); /* 0, or -1: not found */
 

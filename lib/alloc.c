@@ -14,9 +14,13 @@
 
 #include "alloc_inline.h"
 
-PGC_API void *pgc_malloc(size_t size) { return pgc__malloc_inline(size); }
+PGC_API void *pgc_malloc(size_t size) {
+    return pgc__malloc_inline(size);
+}
 
-PGC_API void pgc_free(void *p) { pgc__free_inline(p); }
+PGC_API void pgc_free(void *p) {
+    pgc__free_inline(p);
+}
 
 void pgc__free_sized(void *p, size_t size) {
     /* A wrong size from a buggy caller must not corrupt anything: ignore it. */

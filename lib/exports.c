@@ -17,10 +17,18 @@
 
 #include "alloc_inline.h"
 
-PGC_API void *malloc(size_t size) { return pgc__malloc_inline(size); }
-PGC_API void free(void *p) { pgc__free_inline(p); }
-PGC_API void *calloc(size_t nmemb, size_t size) { return pgc_calloc(nmemb, size); }
-PGC_API void *realloc(void *p, size_t size) { return pgc_realloc(p, size); }
+PGC_API void *malloc(size_t size) {
+    return pgc__malloc_inline(size);
+}
+PGC_API void free(void *p) {
+    pgc__free_inline(p);
+}
+PGC_API void *calloc(size_t nmemb, size_t size) {
+    return pgc_calloc(nmemb, size);
+}
+PGC_API void *realloc(void *p, size_t size) {
+    return pgc_realloc(p, size);
+}
 
 PGC_API void *reallocarray(void *p, size_t nmemb, size_t size) {
     size_t bytes;
@@ -34,9 +42,15 @@ PGC_API void *reallocarray(void *p, size_t nmemb, size_t size) {
 PGC_API int posix_memalign(void **memptr, size_t alignment, size_t size) {
     return pgc_posix_memalign(memptr, alignment, size);
 }
-PGC_API void *aligned_alloc(size_t alignment, size_t size) { return pgc__memalign(alignment, size); }
-PGC_API void *memalign(size_t alignment, size_t size) { return pgc__memalign(alignment, size); }
-PGC_API void *valloc(size_t size) { return pgc__memalign(PGC_PAGE_SIZE, size); }
+PGC_API void *aligned_alloc(size_t alignment, size_t size) {
+    return pgc__memalign(alignment, size);
+}
+PGC_API void *memalign(size_t alignment, size_t size) {
+    return pgc__memalign(alignment, size);
+}
+PGC_API void *valloc(size_t size) {
+    return pgc__memalign(PGC_PAGE_SIZE, size);
+}
 
 /* pvalloc: the size rounded up to whole pages; pvalloc(0) is one page. */
 PGC_API void *pvalloc(size_t size) {
@@ -49,12 +63,16 @@ PGC_API void *pvalloc(size_t size) {
     return pgc__memalign(PGC_PAGE_SIZE, rounded ? rounded : PGC_PAGE_SIZE);
 }
 
-PGC_API size_t malloc_usable_size(void *p) { return pgc_usable_size(p); }
+PGC_API size_t malloc_usable_size(void *p) {
+    return pgc_usable_size(p);
+}
 
 /* C23; not declared by glibc 2.36's headers. */
 PGC_API void free_sized(void *p, size_t size);
 PGC_API void free_aligned_sized(void *p, size_t alignment, size_t size);
-void free_sized(void *p, size_t size) { pgc__free_sized(p, size); }
+void free_sized(void *p, size_t size) {
+    pgc__free_sized(p, size);
+}
 void free_aligned_sized(void *p, size_t alignment, size_t size) {
     (void)alignment;
     pgc__free_sized(p, size);
@@ -62,7 +80,9 @@ void free_aligned_sized(void *p, size_t alignment, size_t size) {
 
 /* ---- glibc's extras ------------------------------------------------------ */
 
-PGC_API int malloc_trim(size_t pad) { return pgc_trim(pad); }
+PGC_API int malloc_trim(size_t pad) {
+    return pgc_trim(pad);
+}
 
 /* Options of glibc's allocator mean nothing here: accept them all. */
 PGC_API int mallopt(int param, int value) {
@@ -71,25 +91,29 @@ PGC_API int mallopt(int param, int value) {
     return 1;
 }
 
-PGC_API void malloc_stats(void) { pgc_stats_print(stderr); }
+PGC_API void malloc_stats(void) {
+    pgc_stats_print(stderr);
+}
 
-static size_t clamp_int(size_t v) { return v > INT32_MAX ? INT32_MAX : v; }
+static size_t clamp_int(size_t v) {
+    return v > INT32_MAX ? INT32_MAX : v;
+}
 
 PGC_API struct mallinfo2 mallinfo2(void) {
     pgc_snapshot s;
     pgc__stats_snapshot(&s);
-    struct mallinfo2 mi = { 0 };
-    mi.arena = s.region.arenas_mapped * PGC_ARENA_SIZE;  /* pool arenas */
+    struct mallinfo2 mi = {0};
+    mi.arena = s.region.arenas_mapped * PGC_ARENA_SIZE; /* pool arenas */
     mi.ordblks = s.region.arenas_mapped;
-    mi.hblkhd = s.jemalloc_bytes;                        /* the large path */
-    mi.uordblks = s.pool_bytes_used + s.jemalloc_bytes;  /* in use */
-    mi.fordblks = s.pool_bytes_free;                     /* free in held pools */
+    mi.hblkhd = s.jemalloc_bytes;                       /* the large path */
+    mi.uordblks = s.pool_bytes_used + s.jemalloc_bytes; /* in use */
+    mi.fordblks = s.pool_bytes_free;                    /* free in held pools */
     return mi;
 }
 
 PGC_API struct mallinfo mallinfo(void) {
     struct mallinfo2 m2 = mallinfo2();
-    struct mallinfo mi = { 0 };
+    struct mallinfo mi = {0};
     mi.arena = (int)clamp_int(m2.arena);
     mi.ordblks = (int)clamp_int(m2.ordblks);
     mi.hblkhd = (int)clamp_int(m2.hblkhd);

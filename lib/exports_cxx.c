@@ -22,8 +22,8 @@ typedef void (*new_handler_fn)(void);
 extern new_handler_fn _ZSt15get_new_handlerv(void) __attribute__((weak));
 extern void *__cxa_allocate_exception(size_t) __attribute__((weak));
 extern void __cxa_throw(void *, void *, void (*)(void *)) __attribute__((weak, noreturn));
-extern char _ZTISt9bad_alloc[] __attribute__((weak));   /* typeinfo for std::bad_alloc */
-extern void *_ZTVSt9bad_alloc[] __attribute__((weak));  /* vtable for std::bad_alloc */
+extern char _ZTISt9bad_alloc[] __attribute__((weak));  /* typeinfo for std::bad_alloc */
+extern void *_ZTVSt9bad_alloc[] __attribute__((weak)); /* vtable for std::bad_alloc */
 extern void _ZNSt9bad_allocD1Ev(void *) __attribute__((weak));
 
 static __attribute__((noreturn, cold)) void throw_bad_alloc(size_t size) {
@@ -33,8 +33,9 @@ static __attribute__((noreturn, cold)) void throw_bad_alloc(size_t size) {
         *exception = &_ZTVSt9bad_alloc[2]; /* past offset-to-top and typeinfo */
         __cxa_throw(exception, _ZTISt9bad_alloc, _ZNSt9bad_allocD1Ev);
     }
-    pgc__fatal("poolgc: operator new(%zu): out of memory, and no C++ runtime to throw std::bad_alloc",
-               size);
+    pgc__fatal(
+        "poolgc: operator new(%zu): out of memory, and no C++ runtime to throw std::bad_alloc",
+        size);
 }
 
 /* The throwing new's slow path: the first attempt failed. */
@@ -61,8 +62,12 @@ static inline void *new_aligned(size_t size, size_t alignment) {
 }
 
 /* operator new / new[] */
-PGC_API void *_Znwm(size_t size) { return new_plain(size); }
-PGC_API void *_Znam(size_t size) { return new_plain(size); }
+PGC_API void *_Znwm(size_t size) {
+    return new_plain(size);
+}
+PGC_API void *_Znam(size_t size) {
+    return new_plain(size);
+}
 PGC_API void *_ZnwmRKSt9nothrow_t(size_t size, const void *nt) {
     (void)nt;
     return pgc__malloc_inline(size);
@@ -71,8 +76,12 @@ PGC_API void *_ZnamRKSt9nothrow_t(size_t size, const void *nt) {
     (void)nt;
     return pgc__malloc_inline(size);
 }
-PGC_API void *_ZnwmSt11align_val_t(size_t size, size_t alignment) { return new_aligned(size, alignment); }
-PGC_API void *_ZnamSt11align_val_t(size_t size, size_t alignment) { return new_aligned(size, alignment); }
+PGC_API void *_ZnwmSt11align_val_t(size_t size, size_t alignment) {
+    return new_aligned(size, alignment);
+}
+PGC_API void *_ZnamSt11align_val_t(size_t size, size_t alignment) {
+    return new_aligned(size, alignment);
+}
 PGC_API void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t size, size_t alignment, const void *nt) {
     (void)nt;
     return pgc__memalign(alignment, size);
@@ -84,10 +93,18 @@ PGC_API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t size, size_t alignment, 
 
 /* operator delete / delete[]: plain, sized, aligned, sized+aligned, nothrow,
  * aligned+nothrow. */
-PGC_API void _ZdlPv(void *p) { pgc__free_inline(p); }
-PGC_API void _ZdaPv(void *p) { pgc__free_inline(p); }
-PGC_API void _ZdlPvm(void *p, size_t size) { pgc__free_sized(p, size); }
-PGC_API void _ZdaPvm(void *p, size_t size) { pgc__free_sized(p, size); }
+PGC_API void _ZdlPv(void *p) {
+    pgc__free_inline(p);
+}
+PGC_API void _ZdaPv(void *p) {
+    pgc__free_inline(p);
+}
+PGC_API void _ZdlPvm(void *p, size_t size) {
+    pgc__free_sized(p, size);
+}
+PGC_API void _ZdaPvm(void *p, size_t size) {
+    pgc__free_sized(p, size);
+}
 PGC_API void _ZdlPvSt11align_val_t(void *p, size_t alignment) {
     (void)alignment;
     pgc__free_inline(p);

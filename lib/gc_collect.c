@@ -42,8 +42,8 @@
 
 #include "gc_internal.h"
 
-#define GEN_INIT(i, t)                                                                       \
-    {{(uintptr_t)&pgc__gc.gen[i].head, (uintptr_t)&pgc__gc.gen[i].head}, (t), 0}
+#define GEN_INIT(i, t)                                                                             \
+    { {(uintptr_t)&pgc__gc.gen[i].head, (uintptr_t)&pgc__gc.gen[i].head}, (t), 0 }
 
 pgc__gc_state pgc__gc = {
     .gen = {GEN_INIT(0, PGC__THRESHOLD0), GEN_INIT(1, PGC__THRESHOLD1),
@@ -107,8 +107,8 @@ static void subtract_refs(pgc__gc_link *list) {
 /* What move_unreachable tracks while it scans. */
 typedef struct scan {
     pgc__gc_link *young;
-    size_t unreachable;  /* on the unreachable list now */
-    size_t finalizable;  /* of those, with a finalize that has not run */
+    size_t unreachable; /* on the unreachable list now */
+    size_t finalizable; /* of those, with a finalize that has not run */
 } scan;
 
 static int needs_finalize(const pgc__gc_link *l) {
@@ -273,8 +273,7 @@ static void save_garbage(pgc__gc_link *garbage, pgc__gc_link *old) {
 static void report_objects(const char *what, pgc__gc_link *list) {
     for (pgc__gc_link *l = pgc__next(list); l != list; l = pgc__next(l)) {
         const pgc_type *t = type_of_link(l);
-        fprintf(stderr, "poolgc: gc: %s <%s %p>\n", what, t->name ? t->name : "?",
-                pgc__obj_of(l));
+        fprintf(stderr, "poolgc: gc: %s <%s %p>\n", what, t->name ? t->name : "?", pgc__obj_of(l));
     }
 }
 
@@ -407,9 +406,15 @@ PGC_API size_t pgc_collect(int generation) {
     return collect_with_callbacks(generation);
 }
 
-PGC_API void pgc_enable(void) { pgc__gc.enabled = 1; }
-PGC_API void pgc_disable(void) { pgc__gc.enabled = 0; }
-PGC_API int pgc_is_enabled(void) { return pgc__gc.enabled; }
+PGC_API void pgc_enable(void) {
+    pgc__gc.enabled = 1;
+}
+PGC_API void pgc_disable(void) {
+    pgc__gc.enabled = 0;
+}
+PGC_API int pgc_is_enabled(void) {
+    return pgc__gc.enabled;
+}
 
 PGC_API void pgc_set_threshold(long t0, long t1, long t2) {
     pgc__gc.gen[0].threshold = t0;
@@ -433,9 +438,13 @@ PGC_API void pgc_freeze(void) {
     pgc__gc.gen[0].count = 0;
 }
 
-PGC_API void pgc_unfreeze(void) { pgc__list_merge(&pgc__gc.permanent, &pgc__gc.gen[OLDEST].head); }
+PGC_API void pgc_unfreeze(void) {
+    pgc__list_merge(&pgc__gc.permanent, &pgc__gc.gen[OLDEST].head);
+}
 
-PGC_API size_t pgc_get_freeze_count(void) { return pgc__list_size(&pgc__gc.permanent); }
+PGC_API size_t pgc_get_freeze_count(void) {
+    return pgc__list_size(&pgc__gc.permanent);
+}
 
 PGC_API int pgc_callback_add(pgc_callback_fn fn, void *arg) {
     if (pgc__gc.ncallbacks == pgc__gc.callbacks_cap) {
@@ -472,8 +481,12 @@ PGC_API void pgc_get_stats(pgc_gen_stats out[3]) {
     memcpy(out, pgc__gc.stats, sizeof pgc__gc.stats);
 }
 
-PGC_API void pgc_set_debug(unsigned flags) { pgc__gc.debug = flags; }
-PGC_API unsigned pgc_get_debug(void) { return pgc__gc.debug; }
+PGC_API void pgc_set_debug(unsigned flags) {
+    pgc__gc.debug = flags;
+}
+PGC_API unsigned pgc_get_debug(void) {
+    return pgc__gc.debug;
+}
 
 PGC_API size_t pgc_garbage(void **buf, size_t cap) {
     size_t n = pgc__gc.ngarbage;

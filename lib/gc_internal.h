@@ -59,13 +59,13 @@ typedef struct pgc__gc_link {
 } pgc__gc_link;
 
 typedef struct pgc__ob_head {
-    uintptr_t type;          /* const pgc_type * | PGC__TYPE_* flags */
+    uintptr_t type; /* const pgc_type * | PGC__TYPE_* flags */
     /* PGC__RC_LIVE + count, or a PENDING/FREED tag; unsigned long long as in
      * the inline pgc_incref/pgc_decref, so both access it through one type */
     _Alignas(8) unsigned long long rc;
 } pgc__ob_head;
 
-#define PGC__OB_SIZE sizeof(pgc__ob_head)                     /* 16 */
+#define PGC__OB_SIZE sizeof(pgc__ob_head)                           /* 16 */
 #define PGC__CONTAINER_PREFIX (sizeof(pgc__gc_link) + PGC__OB_SIZE) /* 32 */
 
 #define PGC__RC_TAG_SHIFT 48
@@ -236,8 +236,8 @@ PGC_INTERNAL void pgc__gc_misuse_in(const char *func, const void *obj, const cha
 /* Drop the reference parent (being torn down) holds on child; a count
  * reaching zero is queued on the work list, never deallocated recursively. */
 PGC_INTERNAL void pgc__gc_drop_from(void *child, const void *parent);
-PGC_INTERNAL void pgc__gc_drain(void);               /* empty the work list */
-PGC_INTERNAL void pgc__gc_free_object(void *obj);    /* no finalize/release */
+PGC_INTERNAL void pgc__gc_drain(void);            /* empty the work list */
+PGC_INTERNAL void pgc__gc_free_object(void *obj); /* no finalize/release */
 
 /* gc_collect.c */
 PGC_INTERNAL void pgc__gc_collect_auto(void); /* from pgc_new when gen 0 is due */

@@ -67,8 +67,7 @@ static int type_text(char *buf, size_t size, const pgc_type *t) {
 
 /* "poolgc: FUNC(OBJ): WHAT; type "NAME"[; reported by the traverse of P (...)]"
  * or, with no object, "poolgc: FUNC: WHAT". */
-void pgc__gc_misuse_in(const char *func, const void *obj, const char *what,
-                       const void *parent) {
+void pgc__gc_misuse_in(const char *func, const void *obj, const char *what, const void *parent) {
     char msg[512];
     size_t n;
     if (!obj) /* no object to name: pgc_new(NULL, ...), pgc_unlock(), NULL */
@@ -81,8 +80,8 @@ void pgc__gc_misuse_in(const char *func, const void *obj, const char *what,
             n += (size_t)type_text(msg + n, sizeof msg - n, known_type(obj));
     }
     if (parent && n < sizeof msg) {
-        n += (size_t)snprintf(msg + n, sizeof msg - n, "; reported by the traverse of %p (",
-                              parent);
+        n +=
+            (size_t)snprintf(msg + n, sizeof msg - n, "; reported by the traverse of %p (", parent);
         if (n < sizeof msg)
             n += (size_t)type_text(msg + n, sizeof msg - n, known_type(parent));
         if (n < sizeof msg)
@@ -338,8 +337,12 @@ static pthread_mutex_t gc_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t gc_atfork_once = PTHREAD_ONCE_INIT;
 static __thread unsigned long gc_lock_depth;
 
-static void gc_atfork_prepare(void) { pgc_lock(); }
-static void gc_atfork_parent(void) { pgc_unlock(); }
+static void gc_atfork_prepare(void) {
+    pgc_lock();
+}
+static void gc_atfork_parent(void) {
+    pgc_unlock();
+}
 static void gc_atfork_child(void) {
     pthread_mutex_init(&gc_mutex, NULL);
     if (--gc_lock_depth > 0)

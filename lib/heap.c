@@ -29,9 +29,10 @@
 /* The pool of the sentinel heaps: never has a free block. */
 static pgc_pool empty_pool;
 
-#define EMPTY_CURRENT { [0 ... PGC_NUM_CLASSES] = &empty_pool }
-pgc_heap pgc__heap_empty = { .current = EMPTY_CURRENT };
-pgc_heap pgc__heap_dead = { .current = EMPTY_CURRENT };
+#define EMPTY_CURRENT                                                                              \
+    { [0 ... PGC_NUM_CLASSES] = &empty_pool }
+pgc_heap pgc__heap_empty = {.current = EMPTY_CURRENT};
+pgc_heap pgc__heap_dead = {.current = EMPTY_CURRENT};
 __thread pgc_heap *pgc__tls_heap = &pgc__heap_empty;
 
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -40,8 +41,12 @@ static pgc_heap *abandoned_heaps; /* heaps of exited threads */
 static pgc_heap *spare_heaps;     /* carved from a mapping, not handed out yet */
 static size_t spare_count;
 
-void pgc__heaps_lock(void) { pthread_mutex_lock(&heaps_lock); }
-void pgc__heaps_unlock(void) { pthread_mutex_unlock(&heaps_lock); }
+void pgc__heaps_lock(void) {
+    pthread_mutex_lock(&heaps_lock);
+}
+void pgc__heaps_unlock(void) {
+    pthread_mutex_unlock(&heaps_lock);
+}
 
 /* ---- the class lists ------------------------------------------------------ */
 
@@ -78,7 +83,9 @@ static void list_insert(pgc_heap *heap, pgc_pool *pool, int as_head) {
  * puts it first): by the time allocation reaches it, it has gathered more
  * free blocks, so a pool does not flip between full and listed on every
  * malloc/free pair of a steady working set. */
-static void list_relist(pgc_heap *heap, pgc_pool *pool) { list_insert(heap, pool, 0); }
+static void list_relist(pgc_heap *heap, pgc_pool *pool) {
+    list_insert(heap, pool, 0);
+}
 
 static void list_unlink(pgc_heap *heap, pgc_pool *pool) {
     unsigned cls = pool->cls;
@@ -215,8 +222,8 @@ void *pgc__malloc_slow(pgc_heap *heap, size_t size) {
 void pgc__free_local_slow(pgc_heap *heap, pgc_pool *pool) {
     if (pool->unlisted) {
         uintptr_t expected = PGC_REMOTE_FULL;
-        if (!atomic_compare_exchange_strong_explicit(&pool->remote, &expected, 0, memory_order_acq_rel,
-                                                     memory_order_acquire))
+        if (!atomic_compare_exchange_strong_explicit(&pool->remote, &expected, 0,
+                                                     memory_order_acq_rel, memory_order_acquire))
             return; /* a remote free took it: it is on heap->returned */
         pool->unlisted = 0;
         list_relist(heap, pool);
@@ -240,8 +247,8 @@ void pgc__free_remote(pgc_pool *pool, pgc_block *block) {
         pgc_pool *head = atomic_load_explicit(&owner->returned, memory_order_relaxed);
         do {
             pool->returned_next = head;
-        } while (!atomic_compare_exchange_weak_explicit(&owner->returned, &head, pool,
-                                                        memory_order_release, memory_order_relaxed));
+        } while (!atomic_compare_exchange_weak_explicit(
+            &owner->returned, &head, pool, memory_order_release, memory_order_relaxed));
     }
 }
 

@@ -34,7 +34,8 @@ void pgc__ensure_init(void) {
                              pgc__region.size >> 20, (void *)pgc__region.base,
                              pgc__region.size / PGC_ARENA_SIZE);
             else
-                pgc__message("poolgc: no pool region could be reserved; every request goes to jemalloc");
+                pgc__message(
+                    "poolgc: no pool region could be reserved; every request goes to jemalloc");
             if (pgc__options.debug)
                 pgc__message("poolgc: debug mode: every free is checked");
         }

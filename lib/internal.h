@@ -47,8 +47,8 @@
 /* ---- sizes, all derived from these -------------------------------------- */
 
 #define PGC_ALIGNMENT_SHIFT 4
-#define PGC_ALIGNMENT (1u << PGC_ALIGNMENT_SHIFT)        /* 16: glibc's max_align_t */
-#define PGC_SMALL_MAX 512                                /* largest pool request */
+#define PGC_ALIGNMENT (1u << PGC_ALIGNMENT_SHIFT)       /* 16: glibc's max_align_t */
+#define PGC_SMALL_MAX 512                               /* largest pool request */
 #define PGC_NUM_CLASSES (PGC_SMALL_MAX / PGC_ALIGNMENT) /* 32 classes: 16..512 */
 
 #define PGC_POOL_SHIFT 14
@@ -87,26 +87,25 @@ struct pgc_heap;
 
 typedef struct pgc_pool {
     /* --- first cache line: the owner's, written on every malloc and free --- */
-    pgc_block *free;           /* returned and carved blocks, owner only */
-    uint32_t used;             /* blocks handed out, as the owner counts them */
-    uint32_t unlisted;         /* 1: full and off the heap's class list */
-    uint32_t block_size;       /* class size in bytes */
-    uint32_t cls;              /* size class 1..PGC_NUM_CLASSES */
-    uint32_t next_offset;      /* bytes from the pool start to never-used space */
-    uint32_t max_offset;       /* last offset a block may start at */
-    struct pgc_pool *next;     /* heap class list (or arena free-pool list) */
+    pgc_block *free;       /* returned and carved blocks, owner only */
+    uint32_t used;         /* blocks handed out, as the owner counts them */
+    uint32_t unlisted;     /* 1: full and off the heap's class list */
+    uint32_t block_size;   /* class size in bytes */
+    uint32_t cls;          /* size class 1..PGC_NUM_CLASSES */
+    uint32_t next_offset;  /* bytes from the pool start to never-used space */
+    uint32_t max_offset;   /* last offset a block may start at */
+    struct pgc_pool *next; /* heap class list (or arena free-pool list) */
     struct pgc_pool *prev;
     struct pgc_pool *returned_next; /* link on owner->returned */
     /* --- second cache line: what other threads read and write. Kept apart so
      * that a consumer thread's frees do not fight the producer's mallocs over
      * one line. --- */
     _Alignas(64) struct pgc_heap *owner; /* the heap allocating from this pool */
-    _Atomic uintptr_t remote;  /* blocks freed by other threads | FULL bit */
+    _Atomic uintptr_t remote;            /* blocks freed by other threads | FULL bit */
 } pgc_pool;
 
 /* Blocks start after the header, on a 16-byte boundary. */
-#define PGC_POOL_HEADER_SIZE \
-    ((sizeof(pgc_pool) + PGC_ALIGNMENT - 1) & ~(size_t)(PGC_ALIGNMENT - 1))
+#define PGC_POOL_HEADER_SIZE ((sizeof(pgc_pool) + PGC_ALIGNMENT - 1) & ~(size_t)(PGC_ALIGNMENT - 1))
 
 static inline pgc_pool *pgc__pool_of(const void *p) {
     return (pgc_pool *)((uintptr_t)p & ~(uintptr_t)(PGC_POOL_SIZE - 1));
@@ -137,7 +136,7 @@ typedef struct pgc_heap {
     unsigned empty_count;
     /* counters, owner only */
     uint64_t pools_taken[PGC_NUM_CLASSES + 1]; /* pools started for a class */
-    uint64_t large_allocs;                      /* requests sent to jemalloc */
+    uint64_t large_allocs;                     /* requests sent to jemalloc */
 } pgc_heap;
 
 /* The heap of a thread that has not allocated yet, and of one whose exit hook
@@ -150,8 +149,8 @@ PGC_INTERNAL extern __thread pgc_heap *pgc__tls_heap;
 /* ---- the region (region.c) ---------------------------------------------- */
 
 typedef struct pgc_region {
-    uintptr_t base;   /* first arena; 0 when pools are unavailable */
-    size_t size;      /* bytes reserved */
+    uintptr_t base; /* first arena; 0 when pools are unavailable */
+    size_t size;    /* bytes reserved */
 } pgc_region;
 PGC_INTERNAL extern pgc_region pgc__region;
 
@@ -160,9 +159,9 @@ static inline int pgc__in_region(const void *p) {
 }
 
 PGC_INTERNAL int pgc__region_init(size_t size);
-PGC_INTERNAL pgc_pool *pgc__pool_take(void);        /* NULL: region exhausted */
+PGC_INTERNAL pgc_pool *pgc__pool_take(void); /* NULL: region exhausted */
 PGC_INTERNAL void pgc__pool_give_back(pgc_pool *pool);
-PGC_INTERNAL int pgc__region_trim(void);             /* purge cached empty arenas */
+PGC_INTERNAL int pgc__region_trim(void); /* purge cached empty arenas */
 PGC_INTERNAL void pgc__region_lock(void);
 PGC_INTERNAL void pgc__region_unlock(void);
 PGC_INTERNAL void pgc__region_after_fork_child(void);
@@ -180,7 +179,7 @@ PGC_INTERNAL void pgc__region_each_pool(void (*fn)(pgc_pool *, void *), void *ar
 /* ---- pools (pool.c) ----------------------------------------------------- */
 
 PGC_INTERNAL void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls);
-PGC_INTERNAL int pgc__pool_extend(pgc_pool *pool);       /* carve fresh blocks */
+PGC_INTERNAL int pgc__pool_extend(pgc_pool *pool); /* carve fresh blocks */
 PGC_INTERNAL void pgc__pool_collect_remote(pgc_pool *pool);
 
 /* ---- heaps (heap.c) ----------------------------------------------------- */
@@ -241,19 +240,19 @@ PGC_INTERNAL void pgc__stats_at_exit(void);
 
 /* A consistent picture of the allocator for reports and mallinfo (stats.c). */
 typedef struct pgc_class_stats {
-    size_t pools;        /* pools of this class held by heaps */
-    size_t blocks_used;  /* blocks handed out and not yet taken back */
-    size_t blocks_free;  /* blocks those pools could still hand out */
+    size_t pools;         /* pools of this class held by heaps */
+    size_t blocks_used;   /* blocks handed out and not yet taken back */
+    size_t blocks_free;   /* blocks those pools could still hand out */
     uint64_t pools_taken; /* pools started for this class since start-up */
 } pgc_class_stats;
 
 typedef struct pgc_snapshot {
     pgc_class_stats classes[PGC_NUM_CLASSES + 1]; /* index 1..PGC_NUM_CLASSES */
     pgc_region_stats region;
-    size_t pool_bytes_used;   /* bytes in blocks handed out */
-    size_t pool_bytes_free;   /* bytes in free blocks of held pools */
-    size_t jemalloc_bytes;    /* bytes jemalloc has handed out */
-    uint64_t large_allocs;    /* requests sent to jemalloc by threads with a heap */
+    size_t pool_bytes_used; /* bytes in blocks handed out */
+    size_t pool_bytes_free; /* bytes in free blocks of held pools */
+    size_t jemalloc_bytes;  /* bytes jemalloc has handed out */
+    uint64_t large_allocs;  /* requests sent to jemalloc by threads with a heap */
 } pgc_snapshot;
 PGC_INTERNAL void pgc__stats_snapshot(pgc_snapshot *out);
 

@@ -70,9 +70,9 @@ const char *pgc__je_malloc_conf =
 /* ---- which pages are jemalloc's ----------------------------------------- */
 
 #define ADDRESS_BITS 47
-#define LEAF_SHIFT 30                                  /* 1 GiB per leaf */
+#define LEAF_SHIFT 30 /* 1 GiB per leaf */
 #define TOP_ENTRIES ((size_t)1 << (ADDRESS_BITS - LEAF_SHIFT))
-#define LEAF_PAGES ((size_t)1 << (LEAF_SHIFT - 12))    /* bits per leaf */
+#define LEAF_PAGES ((size_t)1 << (LEAF_SHIFT - 12)) /* bits per leaf */
 
 typedef _Atomic uint64_t leaf_word;
 static _Atomic(leaf_word *) *_Atomic page_top; /* TOP_ENTRIES leaves, mapped at first use */
@@ -92,7 +92,8 @@ static leaf_word *leaf_for(uintptr_t addr, int create) {
     _Atomic(leaf_word *) *slot = &page_top[addr >> LEAF_SHIFT];
     leaf_word *leaf = atomic_load_explicit(slot, memory_order_acquire);
     if (!leaf && create) {
-        void *m = mmap(NULL, LEAF_PAGES / 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void *m =
+            mmap(NULL, LEAF_PAGES / 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED)
             return NULL;
         leaf_word *expected = NULL;
@@ -118,7 +119,8 @@ static void mark_pages(uintptr_t addr, size_t len, int owned) {
             size_t last = ((stop - 1) >> 12) & (LEAF_PAGES - 1);
             for (size_t page = first; page <= last;) {
                 size_t bit = page & 63, n = last - page + 1;
-                uint64_t mask = n >= 64 - bit ? ~(uint64_t)0 << bit : (((uint64_t)1 << n) - 1) << bit;
+                uint64_t mask =
+                    n >= 64 - bit ? ~(uint64_t)0 << bit : (((uint64_t)1 << n) - 1) << bit;
                 if (owned)
                     atomic_fetch_or_explicit(&leaf[page >> 6], mask, memory_order_release);
                 else
@@ -158,13 +160,17 @@ int pgc__je_munmap(void *addr, size_t len) {
     return munmap(addr, len);
 }
 
-static int jemalloc_started(void) { return page_top != NULL; }
+static int jemalloc_started(void) {
+    return page_top != NULL;
+}
 #else
 static int jemalloc_owns(const void *p) {
     (void)p;
     return 1;
 }
-static int jemalloc_started(void) { return 1; }
+static int jemalloc_started(void) {
+    return 1;
+}
 #endif
 
 /* glibc's usable size, read from its chunk header (size field before the
@@ -205,7 +211,8 @@ static int larger_than_memory(size_t size) {
  * then), a request below a gigabyte goes straight to its malloc. */
 void *pgc__large_malloc_plain(size_t size) {
 #ifdef POOLGC_JEMALLOC_EMBEDDED
-    if (pgc_likely(size < ((size_t)1 << 30) && atomic_load_explicit(&page_top, memory_order_relaxed)))
+    if (pgc_likely(size < ((size_t)1 << 30) &&
+                   atomic_load_explicit(&page_top, memory_order_relaxed)))
         return JE(malloc)(size); /* sets ENOMEM itself on failure */
 #endif
     return pgc__large_malloc(size, 0, 0);

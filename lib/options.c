@@ -30,18 +30,32 @@ static void parse_stats_file(const char *v) {
     pgc__options.stats_file[n] = '\0';
 }
 
-static void parse_verbose(const char *v) { pgc__options.verbose = *v && strcmp(v, "0") != 0; }
-static void parse_debug(const char *v) { pgc__options.debug = *v && strcmp(v, "0") != 0; }
+static void parse_verbose(const char *v) {
+    pgc__options.verbose = *v && strcmp(v, "0") != 0;
+}
+static void parse_debug(const char *v) {
+    pgc__options.debug = *v && strcmp(v, "0") != 0;
+}
 
 /* A size with an optional K, M or G suffix. */
 static void parse_region(const char *v) {
     char *end;
     unsigned long long n = strtoull(v, &end, 10);
     switch (*end) {
-    case 'k': case 'K': n <<= 10; break;
-    case 'm': case 'M': n <<= 20; break;
-    case 'g': case 'G': n <<= 30; break;
-    default: break;
+    case 'k':
+    case 'K':
+        n <<= 10;
+        break;
+    case 'm':
+    case 'M':
+        n <<= 20;
+        break;
+    case 'g':
+    case 'G':
+        n <<= 30;
+        break;
+    default:
+        break;
     }
     pgc__options.region_size = (size_t)n;
 }
@@ -51,12 +65,12 @@ static const struct option {
     const char *meaning;
     void (*parse)(const char *value);
 } options[] = {
-    { "POOLGC_STATS", "1: print the statistics report at exit; json: as JSON", parse_stats },
-    { "POOLGC_STATS_FILE", "write the report to this file (%p: the pid) instead of stderr",
-      parse_stats_file },
-    { "POOLGC_VERBOSE", "1: report start-up decisions on stderr", parse_verbose },
-    { "POOLGC_DEBUG", "1: check every free (double free, invalid pointer)", parse_debug },
-    { "POOLGC_REGION", "address space reserved for pools (e.g. 64G, 16M)", parse_region },
+    {"POOLGC_STATS", "1: print the statistics report at exit; json: as JSON", parse_stats},
+    {"POOLGC_STATS_FILE", "write the report to this file (%p: the pid) instead of stderr",
+     parse_stats_file},
+    {"POOLGC_VERBOSE", "1: report start-up decisions on stderr", parse_verbose},
+    {"POOLGC_DEBUG", "1: check every free (double free, invalid pointer)", parse_debug},
+    {"POOLGC_REGION", "address space reserved for pools (e.g. 64G, 16M)", parse_region},
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 

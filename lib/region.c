@@ -29,27 +29,31 @@
 enum arena_state { ARENA_UNUSED, ARENA_ACTIVE };
 
 typedef struct arena {
-    uint32_t nfree;       /* free pools: returned ones plus never-carved ones */
-    uint32_t next_carve;  /* index of the first never-carved pool */
-    uint32_t state;       /* enum arena_state */
-    uint32_t committed;   /* pages are accessible (mprotect done) */
-    pgc_pool *freepools;  /* pools given back, reused before carving */
-    struct arena *next;   /* usable list, or the unused list */
+    uint32_t nfree;      /* free pools: returned ones plus never-carved ones */
+    uint32_t next_carve; /* index of the first never-carved pool */
+    uint32_t state;      /* enum arena_state */
+    uint32_t committed;  /* pages are accessible (mprotect done) */
+    pgc_pool *freepools; /* pools given back, reused before carving */
+    struct arena *next;  /* usable list, or the unused list */
     struct arena *prev;
 } arena;
 
 pgc_region pgc__region;
-static arena *arenas;          /* one per PGC_ARENA_SIZE of the region */
-static size_t arena_count;     /* arenas the region holds */
-static size_t arenas_carved;   /* arenas [0, carved) have been used at least once */
-static arena *usable;          /* active arenas with free pools, fewest first */
-static arena *unused;          /* returned arenas, reused first */
+static arena *arenas;        /* one per PGC_ARENA_SIZE of the region */
+static size_t arena_count;   /* arenas the region holds */
+static size_t arenas_carved; /* arenas [0, carved) have been used at least once */
+static arena *usable;        /* active arenas with free pools, fewest first */
+static arena *unused;        /* returned arenas, reused first */
 static arena *nfp2last[PGC_POOLS_PER_ARENA + 1];
 static pgc_region_stats stats;
 static pthread_mutex_t region_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void pgc__region_lock(void) { pthread_mutex_lock(&region_lock); }
-void pgc__region_unlock(void) { pthread_mutex_unlock(&region_lock); }
+void pgc__region_lock(void) {
+    pthread_mutex_lock(&region_lock);
+}
+void pgc__region_unlock(void) {
+    pthread_mutex_unlock(&region_lock);
+}
 void pgc__region_after_fork_child(void) {
     pthread_mutex_init(&region_lock, NULL);
 }
@@ -72,10 +76,12 @@ int pgc__region_init(size_t size) {
     size &= ~(PGC_ARENA_SIZE - 1);
     for (; size >= 4 * PGC_ARENA_SIZE; size /= 2) {
         size_t table = (size / PGC_ARENA_SIZE) * sizeof(arena);
-        void *t = mmap(NULL, table, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        void *t = mmap(NULL, table, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (t == MAP_FAILED)
             continue;
-        void *r = mmap(NULL, size + PGC_ARENA_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        void *r = mmap(NULL, size + PGC_ARENA_SIZE, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (r == MAP_FAILED) {
             munmap(t, table);
             continue;

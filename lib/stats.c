@@ -93,8 +93,8 @@ void pgc__stats_snapshot(pgc_snapshot *s) {
 typedef struct sink {
     char buf[4096];
     size_t len;
-    int fd;      /* write here, or */
-    FILE *file;  /* here */
+    int fd;     /* write here, or */
+    FILE *file; /* here */
 } sink;
 
 static void sink_flush(sink *k) {
@@ -150,12 +150,13 @@ static void report_text(sink *k, const pgc_snapshot *s) {
         used += c->blocks_used;
         free_blocks += c->blocks_free;
     }
-    out(k, "total       %6zu %14zu %12zu %12zu %12llu\n", pools, used, free_blocks, s->pool_bytes_used,
-        (unsigned long long)total_pools_taken(s));
+    out(k, "total       %6zu %14zu %12zu %12zu %12llu\n", pools, used, free_blocks,
+        s->pool_bytes_used, (unsigned long long)total_pools_taken(s));
     out(k, "arenas: %zu mapped (%zu bytes), peak %zu, returned %zu, reserved %zu\n",
         s->region.arenas_mapped, s->region.arenas_mapped * PGC_ARENA_SIZE, s->region.arenas_peak,
         s->region.arenas_returned, s->region.arenas_reserved);
-    out(k, "pool bytes: %zu in use, %zu free in held pools\n", s->pool_bytes_used, s->pool_bytes_free);
+    out(k, "pool bytes: %zu in use, %zu free in held pools\n", s->pool_bytes_used,
+        s->pool_bytes_free);
     out(k, "jemalloc: %zu bytes in use, %llu requests\n", s->jemalloc_bytes,
         (unsigned long long)s->large_allocs);
 }
@@ -164,13 +165,15 @@ static void report_json(sink *k, const pgc_snapshot *s) {
     out(k, "{\"pid\": %d, \"classes\": [", (int)getpid());
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
         const pgc_class_stats *c = &s->classes[cls];
-        out(k, "%s{\"size\": %zu, \"pools\": %zu, \"blocks_in_use\": %zu, \"free_blocks\": %zu, "
-               "\"bytes\": %zu, \"pools_taken\": %llu}",
+        out(k,
+            "%s{\"size\": %zu, \"pools\": %zu, \"blocks_in_use\": %zu, \"free_blocks\": %zu, "
+            "\"bytes\": %zu, \"pools_taken\": %llu}",
             cls > 1 ? ", " : "", pgc__class_size(cls), c->pools, c->blocks_used, c->blocks_free,
             c->blocks_used * pgc__class_size(cls), (unsigned long long)c->pools_taken);
     }
-    out(k, "], \"totals\": {\"arenas_mapped\": %zu, \"arenas_returned\": %zu, \"arenas_peak\": %zu, "
-           "\"arenas_reserved\": %zu, ",
+    out(k,
+        "], \"totals\": {\"arenas_mapped\": %zu, \"arenas_returned\": %zu, \"arenas_peak\": %zu, "
+        "\"arenas_reserved\": %zu, ",
         s->region.arenas_mapped, s->region.arenas_returned, s->region.arenas_peak,
         s->region.arenas_reserved);
     out(k, "\"pool_bytes_in_use\": %zu, \"pool_bytes_free\": %zu, \"pools_taken\": %llu, ",
@@ -190,7 +193,7 @@ static void report(sink *k, enum pgc_stats_mode mode) {
 }
 
 PGC_API void pgc_stats_print(FILE *file) {
-    sink k = { .file = file };
+    sink k = {.file = file};
     report(&k, pgc__options.stats == PGC_STATS_JSON ? PGC_STATS_JSON : PGC_STATS_TEXT);
     fflush(file);
 }
@@ -213,7 +216,7 @@ static int open_stats_file(void) {
 
 void pgc__stats_at_exit(void) {
     int saved = errno;
-    sink k = { .fd = STDERR_FILENO };
+    sink k = {.fd = STDERR_FILENO};
     if (pgc__options.stats_file[0]) {
         k.fd = open_stats_file();
         if (k.fd < 0) {

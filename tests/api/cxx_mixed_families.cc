@@ -12,18 +12,17 @@
 #include <new>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            std::fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);  \
-            std::fprintf(stderr, __VA_ARGS__);                                             \
-            std::fputc('\n', stderr);                                                      \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            std::fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);          \
+            std::fprintf(stderr, __VA_ARGS__);                                                     \
+            std::fputc('\n', stderr);                                                              \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
-int main()
-{
+int main() {
     const std::size_t sizes[] = {1, 8, 100, 512, 513, 4096, 70000, 1 << 20};
     for (int round = 0; round < 100; round++) {
         for (std::size_t n : sizes) {

@@ -20,23 +20,21 @@
 #include <vector>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            std::fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);  \
-            std::fprintf(stderr, __VA_ARGS__);                                             \
-            std::fputc('\n', stderr);                                                      \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            std::fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);          \
+            std::fprintf(stderr, __VA_ARGS__);                                                     \
+            std::fputc('\n', stderr);                                                              \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
-static bool aligned_to(const void *p, std::size_t a)
-{
+static bool aligned_to(const void *p, std::size_t a) {
     return (reinterpret_cast<std::uintptr_t>(p) & (a - 1)) == 0;
 }
 
-static void use(void *p, std::size_t n, const char *what)
-{
+static void use(void *p, std::size_t n, const char *what) {
     CHECK(p != nullptr, "%s(%zu) returned nullptr", what, n);
     if (!p)
         return;
@@ -45,8 +43,7 @@ static void use(void *p, std::size_t n, const char *what)
 }
 
 static int handler_calls;
-static void on_new_failure()
-{
+static void on_new_failure() {
     handler_calls++;
     std::set_new_handler(nullptr); /* next failure throws */
 }
@@ -55,16 +52,15 @@ struct alignas(64) Wide {
     char bytes[100];
 };
 
-int main()
-{
+int main() {
     const std::size_t sizes[] = {0, 1, 16, 100, 512, 513, 5000, 1 << 20};
     for (std::size_t n : sizes) {
         /* 1-2: plain new / new[]; deleted plain, sized. */
         void *a = ::operator new(n), *b = ::operator new[](n);
         use(a, n, "operator new");
         use(b, n, "operator new[]");
-        CHECK(aligned_to(a, 16) && aligned_to(b, 16), "new(%zu) = %p, new[] = %p not 16-aligned",
-              n, a, b);
+        CHECK(aligned_to(a, 16) && aligned_to(b, 16), "new(%zu) = %p, new[] = %p not 16-aligned", n,
+              a, b);
         ::operator delete(a);
         ::operator delete[](b);
         a = ::operator new(n);
@@ -164,8 +160,8 @@ int main()
           errno);
     errno = 0;
     p = ::operator new[](huge, std::nothrow);
-    CHECK(p == nullptr && errno == ENOMEM, "operator new[](SIZE_MAX/2, nothrow) = %p errno %d",
-          p, errno);
+    CHECK(p == nullptr && errno == ENOMEM, "operator new[](SIZE_MAX/2, nothrow) = %p errno %d", p,
+          errno);
     errno = 0;
     p = ::operator new(huge, std::align_val_t(256), std::nothrow);
     CHECK(p == nullptr && errno == ENOMEM, "operator new(SIZE_MAX/2, align, nothrow) = %p errno %d",

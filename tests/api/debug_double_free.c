@@ -16,21 +16,20 @@
 #include <unistd.h>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /* What a child does; it reports the address it double-frees through a pipe. */
 typedef void (*child_fn)(int addr_fd);
 
-static void correct_program(int addr_fd)
-{
+static void correct_program(int addr_fd) {
     (void)addr_fd;
     void *blocks[1000];
     for (int i = 0; i < 1000; i++)
@@ -40,15 +39,13 @@ static void correct_program(int addr_fd)
     _exit(0);
 }
 
-static void report(int fd, void *p)
-{
+static void report(int fd, void *p) {
     uintptr_t a = (uintptr_t)p;
     if (write(fd, &a, sizeof a) != (ssize_t)sizeof a)
         _exit(3);
 }
 
-static void double_free_now(int addr_fd)
-{
+static void double_free_now(int addr_fd) {
     void *volatile p = malloc(32);
     report(addr_fd, p);
     free(p);
@@ -56,8 +53,7 @@ static void double_free_now(int addr_fd)
     _exit(0); /* not reached when detected */
 }
 
-static void double_free_later(int addr_fd)
-{
+static void double_free_later(int addr_fd) {
     void *keep[50];
     for (int i = 0; i < 50; i++)
         keep[i] = malloc(200);
@@ -72,8 +68,7 @@ static void double_free_later(int addr_fd)
 }
 
 /* Run fn in a child; return its wait status, stderr text and reported address. */
-static int run_child(child_fn fn, char *err, size_t errcap, uintptr_t *addr)
-{
+static int run_child(child_fn fn, char *err, size_t errcap, uintptr_t *addr) {
     int errpipe[2], addrpipe[2];
     if (pipe(errpipe) || pipe(addrpipe)) {
         perror("pipe");
@@ -114,16 +109,14 @@ static int run_child(child_fn fn, char *err, size_t errcap, uintptr_t *addr)
 }
 
 /* Does `text` contain the address as a 0x... hex number? */
-static int mentions_address(const char *text, uintptr_t addr)
-{
+static int mentions_address(const char *text, uintptr_t addr) {
     for (const char *s = text; (s = strstr(s, "0x")) != NULL; s += 2)
         if ((uintptr_t)strtoull(s, NULL, 16) == addr)
             return 1;
     return 0;
 }
 
-static int count_lines_with(const char *text, const char *needle)
-{
+static int count_lines_with(const char *text, const char *needle) {
     int n = 0;
     for (const char *line = text; *line;) {
         const char *end = strchr(line, '\n');
@@ -139,8 +132,7 @@ static int count_lines_with(const char *text, const char *needle)
     return n;
 }
 
-static void expect_detected(const char *what, child_fn fn)
-{
+static void expect_detected(const char *what, child_fn fn) {
     char err[8192];
     uintptr_t addr;
     int status = run_child(fn, err, sizeof err, &addr);
@@ -151,12 +143,10 @@ static void expect_detected(const char *what, child_fn fn)
     CHECK(count_lines_with(err, "double free") == 1,
           "%s: want one stderr line containing \"double free\", got: [%s]", what, err);
     CHECK(addr != 0 && mentions_address(err, addr),
-          "%s: stderr does not name the address %#lx in hex: [%s]", what, (unsigned long)addr,
-          err);
+          "%s: stderr does not name the address %#lx in hex: [%s]", what, (unsigned long)addr, err);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     (void)argc;
     const char *debug = getenv("POOLGC_DEBUG");
     if (!debug || strcmp(debug, "1") != 0) {

@@ -10,14 +10,14 @@
 #include <string.h>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 #define KEEP 64
@@ -25,8 +25,7 @@ static unsigned char *kept[KEEP];
 static size_t kept_size[KEEP];
 static int early_ok = -1;
 
-__attribute__((constructor(101))) static void early(void)
-{
+__attribute__((constructor(101))) static void early(void) {
     early_ok = 1;
     /* Churn first, so that both fresh and reused blocks are kept. */
     for (int i = 0; i < 1000; i++) {
@@ -59,8 +58,7 @@ __attribute__((constructor(101))) static void early(void)
     free(a);
 }
 
-int main(void)
-{
+int main(void) {
     CHECK(early_ok == 1, "allocation in constructor(101) failed (early_ok = %d)", early_ok);
     for (int i = 0; i < KEEP; i++) {
         if (!kept[i])

@@ -16,18 +16,20 @@
 #include <unistd.h>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /* poolgc promises one page for pvalloc(0); glibc 2.36 gives less. */
-static int on_poolgc(void) { return dlsym(RTLD_DEFAULT, "pgc_malloc") != NULL; }
+static int on_poolgc(void) {
+    return dlsym(RTLD_DEFAULT, "pgc_malloc") != NULL;
+}
 
 typedef void *(*align_fn)(size_t, size_t);
 
@@ -35,29 +37,26 @@ struct lenient {
     size_t align, size, expect_align;
 };
 
-static void check_fn(const char *name, align_fn fn)
-{
+static void check_fn(const char *name, align_fn fn) {
     /* glibc 2.36 accepts all of these; the alignment actually given is the
      * next power of two (and at least 16, malloc's own alignment). */
     static const struct lenient table[] = {
-        {64, 100, 64}, {24, 48, 32}, {24, 10, 32}, {0, 48, 16},  {1, 1, 16},
+        {64, 100, 64}, {24, 48, 32}, {24, 10, 32},    {0, 48, 16},     {1, 1, 16},
         {3, 7, 16},    {48, 1, 64},  {100, 200, 128}, {4096, 1, 4096}, {12288, 5, 16384},
     };
     for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
         const struct lenient *t = &table[i];
         errno = 777;
         unsigned char *p = fn(t->align, t->size);
-        CHECK(p != NULL, "%s(%zu, %zu) returned NULL (errno %d); glibc succeeds", name,
-              t->align, t->size, errno);
+        CHECK(p != NULL, "%s(%zu, %zu) returned NULL (errno %d); glibc succeeds", name, t->align,
+              t->size, errno);
         if (!p)
             continue;
-        CHECK(errno == 777, "%s(%zu, %zu) changed errno to %d", name, t->align, t->size,
-              errno);
-        CHECK(((uintptr_t)p & (t->expect_align - 1)) == 0,
-              "%s(%zu, %zu) = %p is not %zu-aligned", name, t->align, t->size, (void *)p,
-              t->expect_align);
-        CHECK(malloc_usable_size(p) >= t->size, "%s(%zu, %zu): usable size %zu", name,
-              t->align, t->size, malloc_usable_size(p));
+        CHECK(errno == 777, "%s(%zu, %zu) changed errno to %d", name, t->align, t->size, errno);
+        CHECK(((uintptr_t)p & (t->expect_align - 1)) == 0, "%s(%zu, %zu) = %p is not %zu-aligned",
+              name, t->align, t->size, (void *)p, t->expect_align);
+        CHECK(malloc_usable_size(p) >= t->size, "%s(%zu, %zu): usable size %zu", name, t->align,
+              t->size, malloc_usable_size(p));
         memset(p, 0xab, t->size);
         free(p);
     }
@@ -91,11 +90,14 @@ static void check_fn(const char *name, align_fn fn)
     }
 }
 
-static void *aligned_alloc_fn(size_t a, size_t n) { return aligned_alloc(a, n); }
-static void *memalign_fn(size_t a, size_t n) { return memalign(a, n); }
+static void *aligned_alloc_fn(size_t a, size_t n) {
+    return aligned_alloc(a, n);
+}
+static void *memalign_fn(size_t a, size_t n) {
+    return memalign(a, n);
+}
 
-int main(void)
-{
+int main(void) {
     const size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
     check_fn("aligned_alloc", aligned_alloc_fn);
@@ -111,8 +113,7 @@ int main(void)
             continue;
         CHECK(((uintptr_t)p & (page - 1)) == 0, "valloc(%zu) = %p is not page-aligned", n,
               (void *)p);
-        CHECK(malloc_usable_size(p) >= n, "valloc(%zu): usable size %zu", n,
-              malloc_usable_size(p));
+        CHECK(malloc_usable_size(p) >= n, "valloc(%zu): usable size %zu", n, malloc_usable_size(p));
         memset(p, 1, n);
         free(p);
     }

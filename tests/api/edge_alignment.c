@@ -9,20 +9,19 @@
 #include <stdlib.h>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
-#define MISALIGNED(p) (((uintptr_t)(p) & 15) != 0)
+#define MISALIGNED(p) (((uintptr_t)(p)&15) != 0)
 
-int main(void)
-{
+int main(void) {
     /* Every size 0..4096 from malloc, calloc and reallocarray; keep a few
      * of each alive so that neighbours in the same pool are checked too. */
     for (size_t n = 0; n <= 4096; n++) {

@@ -12,26 +12,24 @@
 #include <string.h>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /* glibc 2.36 lacks these (C23); poolgc exports them. */
 typedef void (*free_sized_fn)(void *, size_t);
 typedef void (*free_aligned_sized_fn)(void *, size_t, size_t);
 
-static const size_t sizes[] = {0, 1, 16, 100, 512, 513, 4096, 65536, 1 << 20, 16 << 20,
-                               256 << 20};
+static const size_t sizes[] = {0, 1, 16, 100, 512, 513, 4096, 65536, 1 << 20, 16 << 20, 256 << 20};
 #define NSIZES (sizeof sizes / sizeof *sizes)
 
-static void free_all_sizes(const char *who)
-{
+static void free_all_sizes(const char *who) {
     void *blocks[NSIZES];
     for (size_t i = 0; i < NSIZES; i++) {
         blocks[i] = malloc(sizes[i]);
@@ -42,8 +40,7 @@ static void free_all_sizes(const char *who)
     for (size_t i = 0; i < NSIZES; i++) {
         errno = 1234;
         free(blocks[i]);
-        CHECK(errno == 1234, "%s: free(malloc(%zu)) changed errno to %d", who, sizes[i],
-              errno);
+        CHECK(errno == 1234, "%s: free(malloc(%zu)) changed errno to %d", who, sizes[i], errno);
     }
     /* Many blocks of one class, so that whole pools and arenas empty out
      * (main and the thread run this one after the other). */
@@ -61,15 +58,13 @@ static void free_all_sizes(const char *who)
     }
 }
 
-static void *thread_main(void *arg)
-{
+static void *thread_main(void *arg) {
     (void)arg;
     free_all_sizes("thread");
     return NULL;
 }
 
-int main(void)
-{
+int main(void) {
     errno = 1234;
     free(NULL);
     CHECK(errno == 1234, "free(NULL) changed errno to %d", errno);

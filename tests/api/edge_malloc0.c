@@ -10,40 +10,45 @@
 #include <string.h>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 #define N 1000
 
-int main(void)
-{
+int main(void) {
     static void *blocks[N];
     volatile size_t zero = 0;
 
     for (int i = 0; i < N; i++) {
         switch (i % 4) {
-        case 0: blocks[i] = malloc(zero); break;
-        case 1: blocks[i] = calloc(zero, 8); break;
-        case 2: blocks[i] = calloc(8, zero); break;
-        default: blocks[i] = realloc(NULL, zero); break;
+        case 0:
+            blocks[i] = malloc(zero);
+            break;
+        case 1:
+            blocks[i] = calloc(zero, 8);
+            break;
+        case 2:
+            blocks[i] = calloc(8, zero);
+            break;
+        default:
+            blocks[i] = realloc(NULL, zero);
+            break;
         }
         CHECK(blocks[i] != NULL, "zero-size request #%d (kind %d) returned NULL", i, i % 4);
-        CHECK(((uintptr_t)blocks[i] & 15) == 0, "zero-size block %p is not 16-aligned",
-              blocks[i]);
+        CHECK(((uintptr_t)blocks[i] & 15) == 0, "zero-size block %p is not 16-aligned", blocks[i]);
     }
     /* Unique: no two live zero-size blocks share an address. */
     for (int i = 0; i < N; i++)
         for (int j = i + 1; j < N; j++)
             if (blocks[i] && blocks[i] == blocks[j]) {
-                CHECK(blocks[i] != blocks[j], "blocks #%d and #%d are both %p", i, j,
-                      blocks[i]);
+                CHECK(blocks[i] != blocks[j], "blocks #%d and #%d are both %p", i, j, blocks[i]);
                 i = j = N; /* one report is enough */
             }
     /* Whatever usable size is reported must be writable without harming a

@@ -20,29 +20,28 @@
 #endif
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /* Expect NULL and ENOMEM from `expr`; free whatever came back otherwise. */
-#define EXPECT_ENOMEM(expr)                                                                \
-    do {                                                                                   \
-        errno = 0;                                                                         \
-        void *r_ = (expr);                                                                 \
-        int e_ = errno;                                                                    \
-        CHECK(r_ == NULL && e_ == ENOMEM, "%s = %p, errno %d; want NULL, ENOMEM (%d)",     \
-              #expr, r_, e_, ENOMEM);                                                      \
-        free(r_);                                                                          \
+#define EXPECT_ENOMEM(expr)                                                                        \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        void *r_ = (expr);                                                                         \
+        int e_ = errno;                                                                            \
+        CHECK(r_ == NULL && e_ == ENOMEM, "%s = %p, errno %d; want NULL, ENOMEM (%d)", #expr, r_,  \
+              e_, ENOMEM);                                                                         \
+        free(r_);                                                                                  \
     } while (0)
 
-static int overcommit_mode(void)
-{
+static int overcommit_mode(void) {
     FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
     int mode = -1;
     if (f) {
@@ -53,8 +52,7 @@ static int overcommit_mode(void)
     return mode;
 }
 
-int main(void)
-{
+int main(void) {
     volatile size_t max = SIZE_MAX, half = SIZE_MAX / 2 + 1, big32 = (size_t)1 << 32;
     volatile size_t over_ptrdiff = (size_t)PTRDIFF_MAX + 1;
 
@@ -88,16 +86,16 @@ int main(void)
         memset(p, 0x77, n);
         errno = 0;
         void *q = realloc(p, max);
-        CHECK(q == NULL && errno == ENOMEM, "realloc(malloc(%zu), SIZE_MAX) = %p errno %d", n,
-              q, errno);
+        CHECK(q == NULL && errno == ENOMEM, "realloc(malloc(%zu), SIZE_MAX) = %p errno %d", n, q,
+              errno);
         errno = 0;
         q = realloc(p, over_ptrdiff);
-        CHECK(q == NULL && errno == ENOMEM, "realloc(malloc(%zu), PTRDIFF_MAX+1) = %p errno %d",
-              n, q, errno);
+        CHECK(q == NULL && errno == ENOMEM, "realloc(malloc(%zu), PTRDIFF_MAX+1) = %p errno %d", n,
+              q, errno);
         errno = 0;
         q = reallocarray(p, half, 2);
-        CHECK(q == NULL && errno == ENOMEM, "reallocarray(malloc(%zu), overflow) = %p errno %d",
-              n, q, errno);
+        CHECK(q == NULL && errno == ENOMEM, "reallocarray(malloc(%zu), overflow) = %p errno %d", n,
+              q, errno);
         errno = 0;
         q = reallocarray(p, big32, big32);
         CHECK(q == NULL && errno == ENOMEM, "reallocarray(malloc(%zu), 2^32, 2^32) = %p errno %d",

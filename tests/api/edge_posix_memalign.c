@@ -12,29 +12,26 @@
 #include <string.h>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 #define SENTINEL ((void *)0x5a5a5a5a)
 
-int main(void)
-{
+int main(void) {
     /* Invalid alignments: EINVAL, *p untouched. */
-    const size_t bad[] = {0, 1, 2, 3, 4, 12, 24, 48, 4095, 4097, SIZE_MAX,
-                          ((size_t)1 << 63) + 8};
+    const size_t bad[] = {0, 1, 2, 3, 4, 12, 24, 48, 4095, 4097, SIZE_MAX, ((size_t)1 << 63) + 8};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         void *p = SENTINEL;
         int rc = posix_memalign(&p, bad[i], 64);
         CHECK(rc == EINVAL, "posix_memalign(align %zu) = %d, want EINVAL", bad[i], rc);
-        CHECK(p == SENTINEL, "posix_memalign(align %zu) wrote %p to *memptr on error",
-              bad[i], p);
+        CHECK(p == SENTINEL, "posix_memalign(align %zu) wrote %p to *memptr on error", bad[i], p);
         if (rc == 0)
             free(p);
     }
@@ -48,12 +45,11 @@ int main(void)
             CHECK(rc == 0, "posix_memalign(align %zu, size %zu) = %d", a, sizes[k], rc);
             if (rc != 0)
                 continue;
-            CHECK(p != NULL && p != SENTINEL, "posix_memalign(align %zu, size %zu) gave %p",
-                  a, sizes[k], p);
+            CHECK(p != NULL && p != SENTINEL, "posix_memalign(align %zu, size %zu) gave %p", a,
+                  sizes[k], p);
             size_t want = a < 16 ? 16 : a;
             CHECK(((uintptr_t)p & (want - 1)) == 0,
-                  "posix_memalign(align %zu, size %zu) = %p not %zu-aligned", a, sizes[k], p,
-                  want);
+                  "posix_memalign(align %zu, size %zu) = %p not %zu-aligned", a, sizes[k], p, want);
             size_t u = malloc_usable_size(p);
             CHECK(u >= sizes[k], "posix_memalign(align %zu, size %zu): usable size %zu", a,
                   sizes[k], u);
@@ -68,8 +64,8 @@ int main(void)
         for (size_t a = 16; a <= 4096; a *= 16) {
             void *p = SENTINEL;
             int rc = posix_memalign(&p, a, huge[i]);
-            CHECK(rc == ENOMEM, "posix_memalign(align %zu, size %zu) = %d, want ENOMEM", a,
-                  huge[i], rc);
+            CHECK(rc == ENOMEM, "posix_memalign(align %zu, size %zu) = %d, want ENOMEM", a, huge[i],
+                  rc);
             CHECK(p == SENTINEL, "posix_memalign(align %zu, size %zu) wrote %p on error", a,
                   huge[i], p);
             if (rc == 0)

@@ -13,33 +13,30 @@
 #include <string.h>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
-static void fill(unsigned char *p, size_t n, unsigned seed)
-{
+static void fill(unsigned char *p, size_t n, unsigned seed) {
     for (size_t i = 0; i < n; i++)
         p[i] = (unsigned char)(seed + i * 7);
 }
 
 /* Index of the first byte that differs from the pattern, or n. */
-static size_t verify(const unsigned char *p, size_t n, unsigned seed)
-{
+static size_t verify(const unsigned char *p, size_t n, unsigned seed) {
     for (size_t i = 0; i < n; i++)
         if (p[i] != (unsigned char)(seed + i * 7))
             return i;
     return n;
 }
 
-int main(void)
-{
+int main(void) {
     volatile size_t zero = 0;
 
     /* realloc(p, 0): frees, returns NULL, errno untouched; small and large. */
@@ -49,10 +46,8 @@ int main(void)
         CHECK(p != NULL, "malloc(%zu) failed", sizes0[i]);
         errno = 4321;
         void *q = realloc(p, zero);
-        CHECK(q == NULL, "realloc(malloc(%zu), 0) returned %p, glibc returns NULL",
-              sizes0[i], q);
-        CHECK(errno == 4321, "realloc(malloc(%zu), 0) changed errno to %d", sizes0[i],
-              errno);
+        CHECK(q == NULL, "realloc(malloc(%zu), 0) returned %p, glibc returns NULL", sizes0[i], q);
+        CHECK(errno == 4321, "realloc(malloc(%zu), 0) changed errno to %d", sizes0[i], errno);
     }
 
     /* realloc(p, 0) really frees: 200000 rounds must not accumulate memory. */
@@ -83,8 +78,7 @@ int main(void)
         if (!p)
             continue;
         CHECK(errno == 99, "realloc(NULL, %zu) changed errno to %d", n, errno);
-        CHECK(((uintptr_t)p & 15) == 0, "realloc(NULL, %zu) = %p is not 16-aligned", n,
-              (void *)p);
+        CHECK(((uintptr_t)p & 15) == 0, "realloc(NULL, %zu) = %p is not 16-aligned", n, (void *)p);
         CHECK(malloc_usable_size(p) >= n, "realloc(NULL, %zu): usable size %zu", n,
               malloc_usable_size(p));
         fill(p, n, 3);
@@ -138,8 +132,8 @@ int main(void)
             b = a;
         CHECK(verify(b, sizes2[i], 5) == sizes2[i], "realloc to usable size lost data");
         unsigned char *c = realloc(b, sizes2[i] > 1 ? sizes2[i] - 1 : 1);
-        CHECK(c == b, "realloc shrink by one byte of %zu moved %p to %p", sizes2[i],
-              (void *)b, (void *)c);
+        CHECK(c == b, "realloc shrink by one byte of %zu moved %p to %p", sizes2[i], (void *)b,
+              (void *)c);
         free(c ? c : b);
     }
 

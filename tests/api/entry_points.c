@@ -18,17 +18,19 @@
 #include <string.h>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
-static int on_poolgc(void) { return dlsym(RTLD_DEFAULT, "pgc_malloc") != NULL; }
+static int on_poolgc(void) {
+    return dlsym(RTLD_DEFAULT, "pgc_malloc") != NULL;
+}
 
 /* glibc 2.36 lacks the C23 pair; poolgc exports them. */
 typedef void (*free_sized_fn)(void *, size_t);
@@ -36,19 +38,34 @@ typedef void (*free_aligned_sized_fn)(void *, size_t, size_t);
 static free_sized_fn p_free_sized;
 static free_aligned_sized_fn p_free_aligned_sized;
 
-static void *a_malloc(size_t n) { return malloc(n); }
-static void *a_calloc(size_t n) { return calloc(n, 1); }
-static void *a_realloc(size_t n) { return realloc(NULL, n); }
-static void *a_reallocarray(size_t n) { return reallocarray(NULL, n, 1); }
-static void *a_posix_memalign(size_t n)
-{
+static void *a_malloc(size_t n) {
+    return malloc(n);
+}
+static void *a_calloc(size_t n) {
+    return calloc(n, 1);
+}
+static void *a_realloc(size_t n) {
+    return realloc(NULL, n);
+}
+static void *a_reallocarray(size_t n) {
+    return reallocarray(NULL, n, 1);
+}
+static void *a_posix_memalign(size_t n) {
     void *p = NULL;
     return posix_memalign(&p, 64, n) == 0 ? p : NULL;
 }
-static void *a_aligned_alloc(size_t n) { return aligned_alloc(32, n); }
-static void *a_memalign(size_t n) { return memalign(128, n); }
-static void *a_valloc(size_t n) { return valloc(n); }
-static void *a_pvalloc(size_t n) { return pvalloc(n); }
+static void *a_aligned_alloc(size_t n) {
+    return aligned_alloc(32, n);
+}
+static void *a_memalign(size_t n) {
+    return memalign(128, n);
+}
+static void *a_valloc(size_t n) {
+    return valloc(n);
+}
+static void *a_pvalloc(size_t n) {
+    return pvalloc(n);
+}
 
 struct allocator {
     const char *name;
@@ -73,22 +90,19 @@ enum { R_FREE, R_REALLOC_GROW, R_REALLOC_SHRINK, R_REALLOC_ZERO, R_SIZED, R_COUN
 static const char *const release_names[] = {"free", "realloc-grow+free", "realloc-shrink+free",
                                             "realloc(p,0)", "free_sized/free_aligned_sized"};
 
-static void pattern(unsigned char *p, size_t n)
-{
+static void pattern(unsigned char *p, size_t n) {
     for (size_t i = 0; i < n; i++)
         p[i] = (unsigned char)(i * 13 + 1);
 }
 
-static size_t check_pattern(const unsigned char *p, size_t n)
-{
+static size_t check_pattern(const unsigned char *p, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (p[i] != (unsigned char)(i * 13 + 1))
             return i;
     return n;
 }
 
-static void one(const struct allocator *a, size_t n, int how)
-{
+static void one(const struct allocator *a, size_t n, int how) {
     volatile size_t zero = 0;
     unsigned char *p = a->fn(n);
     CHECK(p != NULL, "%s(%zu) returned NULL", a->name, n);
@@ -161,11 +175,10 @@ static const char *const standard_names[] = {
     "_ZdaPvRKSt9nothrow_t", "_ZdlPvSt11align_val_tRKSt9nothrow_t",
     "_ZdaPvSt11align_val_tRKSt9nothrow_t",
     /* the public pgc_* allocation names */
-    "pgc_malloc", "pgc_calloc", "pgc_realloc", "pgc_free", "pgc_usable_size",
-    "pgc_posix_memalign", "pgc_aligned_alloc", "pgc_trim", "pgc_stats_print"};
+    "pgc_malloc", "pgc_calloc", "pgc_realloc", "pgc_free", "pgc_usable_size", "pgc_posix_memalign",
+    "pgc_aligned_alloc", "pgc_trim", "pgc_stats_print"};
 
-int main(void)
-{
+int main(void) {
     p_free_sized = (free_sized_fn)dlsym(RTLD_DEFAULT, "free_sized");
     p_free_aligned_sized = (free_aligned_sized_fn)dlsym(RTLD_DEFAULT, "free_aligned_sized");
 

@@ -12,27 +12,26 @@
 #include <stdlib.h>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /* Evaluate `expr` (which must succeed) with errno = 777; errno must stay. */
-#define KEEPS_ERRNO(expr)                                                                  \
-    do {                                                                                   \
-        errno = 777;                                                                       \
-        (expr);                                                                            \
-        int e_ = errno;                                                                    \
-        CHECK(e_ == 777, "%s changed errno from 777 to %d", #expr, e_);                    \
+#define KEEPS_ERRNO(expr)                                                                          \
+    do {                                                                                           \
+        errno = 777;                                                                               \
+        (expr);                                                                                    \
+        int e_ = errno;                                                                            \
+        CHECK(e_ == 777, "%s changed errno from 777 to %d", #expr, e_);                            \
     } while (0)
 
-int main(void)
-{
+int main(void) {
     void *p = NULL, *q = NULL;
 
     /* First of all: the first large requests of the process. */

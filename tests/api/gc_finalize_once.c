@@ -18,7 +18,9 @@ static void fin_finalize(void *obj) {
         pgc_decref(c);
     }
 }
-static void fin_release(void *obj) { released[((node *)obj)->id]++; }
+static void fin_release(void *obj) {
+    released[((node *)obj)->id]++;
+}
 static const pgc_type fin_type = {"fin", node_traverse, fin_finalize, fin_release};
 
 static node *fin_new(long id) {

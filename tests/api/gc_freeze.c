@@ -24,8 +24,7 @@ int main(void) {
     CHECK(pgc_get_objects(0, NULL, 0) == 1, "young object missing");
 
     pgc_unfreeze();
-    CHECK(pgc_get_freeze_count() == 0, "freeze count %zu after unfreeze",
-          pgc_get_freeze_count());
+    CHECK(pgc_get_freeze_count() == 0, "freeze count %zu after unfreeze", pgc_get_freeze_count());
     CHECK(pgc_get_objects(2, NULL, 0) == 3, "unfrozen objects not in generation 2");
     CHECK(pgc_collect(2) == 2 && nodes_released == 2, "garbage not found after unfreeze");
     pgc_decref(live);

@@ -11,10 +11,14 @@
 
 static void *target; /* the object each case misuses */
 
-static void self_decref_release(void *obj) { pgc_decref(obj); }
+static void self_decref_release(void *obj) {
+    pgc_decref(obj);
+}
 static const pgc_type bad_release_type = {"bad_release", NULL, NULL, self_decref_release};
 
-static void over_decref_finalize(void *obj) { pgc_decref(obj); }
+static void over_decref_finalize(void *obj) {
+    pgc_decref(obj);
+}
 static const pgc_type bad_finalize_type = {"bad_finalize", node_traverse, over_decref_finalize,
                                            NULL};
 
@@ -37,50 +41,78 @@ static void case_incref_freed(void) {
     pgc_decref(target);
     pgc_incref(target);
 }
-static void case_decref_at_zero(void) { pgc_decref(target); }
-static void case_not_gc_decref(void) { pgc_decref(target); }
-static void case_not_gc_refcount(void) { pgc_refcount(target); }
-static void case_track_leaf(void) { pgc_track(target); }
-static void case_finalize_over_decref(void) { pgc_decref(target); }
-static void case_bad_traverse(void) { pgc_collect(0); }
-static void case_unlock(void) { pgc_unlock(); }
+static void case_decref_at_zero(void) {
+    pgc_decref(target);
+}
+static void case_not_gc_decref(void) {
+    pgc_decref(target);
+}
+static void case_not_gc_refcount(void) {
+    pgc_refcount(target);
+}
+static void case_track_leaf(void) {
+    pgc_track(target);
+}
+static void case_finalize_over_decref(void) {
+    pgc_decref(target);
+}
+static void case_bad_traverse(void) {
+    pgc_collect(0);
+}
+static void case_unlock(void) {
+    pgc_unlock();
+}
 
 struct misuse {
     const char *name;
     void (*run)(void);
     void *(*make)(void);
     const char *func, *what, *type; /* expected in the message */
-    int reported; /* the culprit is what target's traverse reported */
+    int reported;                   /* the culprit is what target's traverse reported */
 };
 
-static void *make_leaf(void) { return leaf_new(); }
-static void *make_node(void) { return node_new(1); }
-static void *make_bad_release(void) { return pgc_new(&bad_release_type, 8); }
-static void *make_bad_finalize(void) { return pgc_new(&bad_finalize_type, sizeof(node)); }
+static void *make_leaf(void) {
+    return leaf_new();
+}
+static void *make_node(void) {
+    return node_new(1);
+}
+static void *make_bad_release(void) {
+    return pgc_new(&bad_release_type, 8);
+}
+static void *make_bad_finalize(void) {
+    return pgc_new(&bad_finalize_type, sizeof(node));
+}
 static void *make_heap_block(void) {
     void *p = pgc_calloc(1, 64);
     return (char *)p + 32;
 }
-static void *make_static(void) { return &not_an_object[4]; }
-static void *make_bogus(void) { return pgc_new(&bogus_type, 8); }
-static void *make_none(void) { return NULL; }
+static void *make_static(void) {
+    return &not_an_object[4];
+}
+static void *make_bogus(void) {
+    return pgc_new(&bogus_type, 8);
+}
+static void *make_none(void) {
+    return NULL;
+}
 
 static const struct misuse cases[] = {
     {"decref of a freed leaf", case_decref_freed_leaf, make_leaf, "pgc_decref", "freed", NULL, 0},
     {"decref of a freed container", case_decref_freed_node, make_node, "pgc_decref",
      "already freed", NULL, 0},
-    {"incref of a freed container", case_incref_freed, make_node, "pgc_incref",
-     "already freed", NULL, 0},
+    {"incref of a freed container", case_incref_freed, make_node, "pgc_incref", "already freed",
+     NULL, 0},
     {"decref at count zero (in release)", case_decref_at_zero, make_bad_release, "pgc_decref",
      "already zero", "\"bad_release\"", 0},
-    {"decref of a heap block", case_not_gc_decref, make_heap_block, "pgc_decref",
-     "not a GC object", "type unknown", 0},
+    {"decref of a heap block", case_not_gc_decref, make_heap_block, "pgc_decref", "not a GC object",
+     "type unknown", 0},
     {"refcount of a static array", case_not_gc_refcount, make_static, "pgc_refcount",
      "not a GC object", "type unknown", 0},
-    {"track of a leaf", case_track_leaf, make_leaf, "pgc_track", "cannot be tracked",
-     "\"leaf\"", 0},
-    {"finalize drops a reference it does not own", case_finalize_over_decref,
-     make_bad_finalize, "pgc_decref", "finalize", "\"bad_finalize\"", 0},
+    {"track of a leaf", case_track_leaf, make_leaf, "pgc_track", "cannot be tracked", "\"leaf\"",
+     0},
+    {"finalize drops a reference it does not own", case_finalize_over_decref, make_bad_finalize,
+     "pgc_decref", "finalize", "\"bad_finalize\"", 0},
     {"traverse reports a non-object", case_bad_traverse, make_bogus, "pgc_collect",
      "not a GC object", "\"bogus\"", 1},
     {"unlock without the lock", case_unlock, make_none, "pgc_unlock", "does not hold", NULL, 0},

@@ -19,7 +19,9 @@ typedef struct obj {
 } obj;
 
 static unsigned char released[N];
-static void obj_release(void *o) { released[((obj *)o)->id]++; }
+static void obj_release(void *o) {
+    released[((obj *)o)->id]++;
+}
 static const pgc_type container_type = {"container", node_traverse, NULL, obj_release};
 static const pgc_type leaf_obj_type = {"leaf", NULL, NULL, obj_release};
 
@@ -28,7 +30,9 @@ static int edges[N][NODE_SLOTS]; /* -1: none; the test's own copy of the graph *
 static int is_root[N], reachable[N], stack_[N];
 static size_t refs_from_live[N];
 
-static int is_leaf(int id) { return id >= N - LEAVES; }
+static int is_leaf(int id) {
+    return id >= N - LEAVES;
+}
 
 /* Which objects the roots reach, by the edge list only. */
 static void compute_reachable(void) {
@@ -85,9 +89,8 @@ static void run(unsigned seed, int edges_per_container) {
     }
 
     size_t found = pgc_collect(2);
-    CHECK(found == unreachable_containers - dead_containers,
-          "seed %u: collect found %zu, want %zu", seed, found,
-          unreachable_containers - dead_containers);
+    CHECK(found == unreachable_containers - dead_containers, "seed %u: collect found %zu, want %zu",
+          seed, found, unreachable_containers - dead_containers);
     memset(refs_from_live, 0, sizeof refs_from_live);
     size_t wrong = 0;
     for (int i = 0; i < N; i++) {

@@ -13,13 +13,11 @@ int main(void) {
     pgc_decref(a);
     pgc_decref(b);
     pgc_decref(leaf);
-    size_t before[4] = {pgc_refcount(root), pgc_refcount(a), pgc_refcount(b),
-                        pgc_refcount(leaf)};
+    size_t before[4] = {pgc_refcount(root), pgc_refcount(a), pgc_refcount(b), pgc_refcount(leaf)};
 
     for (int gen = 0; gen <= 2; gen++)
         CHECK(pgc_collect(gen) == 0, "generation %d found garbage", gen);
-    size_t after[4] = {pgc_refcount(root), pgc_refcount(a), pgc_refcount(b),
-                       pgc_refcount(leaf)};
+    size_t after[4] = {pgc_refcount(root), pgc_refcount(a), pgc_refcount(b), pgc_refcount(leaf)};
     for (int i = 0; i < 4; i++)
         CHECK(before[i] == after[i], "object %d: refcount %zu -> %zu", i, before[i], after[i]);
     CHECK(nodes_released == 0 && leaves_released == 0, "something was freed");

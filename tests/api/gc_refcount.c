@@ -25,8 +25,8 @@ int main(void) {
                 nonzero += p[k] != 0;
             CHECK(nonzero == 0, "pgc_new(%zu): %zu nonzero bytes", n, nonzero);
             CHECK(pgc_refcount(p) == 1 && pgc_type_of(p) == t, "count %zu", pgc_refcount(p));
-            CHECK(pgc_is_tracked(p) == container, "size %zu container %d tracked %d", n,
-                  container, pgc_is_tracked(p));
+            CHECK(pgc_is_tracked(p) == container, "size %zu container %d tracked %d", n, container,
+                  pgc_is_tracked(p));
             CHECK(!pgc_is_finalized(p), "finalized at birth");
             pgc_decref(p);
         }

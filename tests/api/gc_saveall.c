@@ -17,8 +17,8 @@ int main(void) {
     CHECK(pgc_collect(2) == 2, "cycle not found");
     CHECK(nodes_released == 0 && leaves_released == 0, "saved garbage was freed");
     CHECK(pgc_garbage(NULL, 0) == 2, "garbage holds %zu", pgc_garbage(NULL, 0));
-    CHECK(pgc_is_tracked(a) && pgc_refcount(a) == 2, "a: tracked %d count %zu",
-          pgc_is_tracked(a), pgc_refcount(a));
+    CHECK(pgc_is_tracked(a) && pgc_refcount(a) == 2, "a: tracked %d count %zu", pgc_is_tracked(a),
+          pgc_refcount(a));
     CHECK(pgc_collect(2) == 0, "saved garbage is reachable from the list");
 
     void *buf[1];

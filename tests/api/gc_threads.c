@@ -21,7 +21,7 @@ static void *worker(void *arg) {
         node_set(a, 0, b);
         node_set(b, 0, a);
         node_set(b, 1, shared->child[(id + 1) % NODE_SLOTS]); /* another thread's object */
-        pgc_lock(); /* recursive */
+        pgc_lock();                                           /* recursive */
         node_set(shared, (int)(id % NODE_SLOTS), a);
         pgc_unlock();
         pgc_decref(a);

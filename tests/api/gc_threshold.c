@@ -48,8 +48,8 @@ int main(void) {
     CHECK(t[0] == 10 && t[1] == 2 && t[2] == 1000, "set_threshold: %ld %ld %ld", t[0], t[1], t[2]);
     int before0 = runs[0], before1 = runs[1];
     allocate(11 * 3); /* three due: young, young, then generation 1 (count 3 > 2) */
-    CHECK(runs[0] - before0 == 2 && runs[1] - before1 == 1, "young %d, gen1 %d",
-          runs[0] - before0, runs[1] - before1);
+    CHECK(runs[0] - before0 == 2 && runs[1] - before1 == 1, "young %d, gen1 %d", runs[0] - before0,
+          runs[1] - before1);
 
     pgc_disable();
     CHECK(!pgc_is_enabled(), "still enabled");

@@ -16,46 +16,45 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /* poolgc counts every block in uordblks; glibc counts mmapped blocks in hblkhd. */
-static int on_poolgc(void) { return dlsym(RTLD_DEFAULT, "pgc_malloc") != NULL; }
+static int on_poolgc(void) {
+    return dlsym(RTLD_DEFAULT, "pgc_malloc") != NULL;
+}
 
-static long long in_use2(void)
-{
+static long long in_use2(void) {
     struct mallinfo2 mi = mallinfo2();
     return on_poolgc() ? (long long)mi.uordblks : (long long)(mi.uordblks + mi.hblkhd);
 }
 
-static long long in_use1(void)
-{
+static long long in_use1(void) {
     struct mallinfo mi = mallinfo();
     return on_poolgc() ? (long long)mi.uordblks : (long long)mi.uordblks + mi.hblkhd;
 }
 
 #define MIB (1LL << 20)
 
-int main(void)
-{
+int main(void) {
     /* One 1 MiB block. */
     long long before = in_use2(), before1 = in_use1();
     char *big = malloc(1 << 20);
     memset(big, 1, 1 << 20);
     long long during = in_use2(), during1 = in_use1();
     CHECK(during - before >= MIB && during - before <= MIB + MIB / 4,
-          "mallinfo2 in-use grew by %lld after malloc(1 MiB), want about %lld",
-          during - before, MIB);
+          "mallinfo2 in-use grew by %lld after malloc(1 MiB), want about %lld", during - before,
+          MIB);
     CHECK(during1 - before1 >= MIB && during1 - before1 <= MIB + MIB / 4,
-          "mallinfo in-use grew by %lld after malloc(1 MiB), want about %lld",
-          during1 - before1, MIB);
+          "mallinfo in-use grew by %lld after malloc(1 MiB), want about %lld", during1 - before1,
+          MIB);
     free(big);
     long long after = in_use2();
     CHECK(after - before < MIB / 16 && before - after < MIB / 16,
@@ -74,8 +73,7 @@ int main(void)
         free(small[i]);
     after = in_use2();
     CHECK(after - before < 10000LL * 16,
-          "mallinfo2 in-use is %lld after freeing 10000 blocks, was %lld before", after,
-          before);
+          "mallinfo2 in-use is %lld after freeing 10000 blocks, was %lld before", after, before);
 
     /* The other fields must not be nonsense. */
     struct mallinfo2 mi = mallinfo2();

@@ -12,8 +12,7 @@
 
 #define ROUNDS 200
 
-int main(void)
-{
+int main(void) {
     static unsigned char *brk_mem[ROUNDS], *heap_mem[ROUNDS];
     for (int i = 0; i < ROUNDS; i++) {
         void *b = sbrk(4096);
@@ -38,8 +37,8 @@ int main(void)
     for (int i = 0; i < ROUNDS; i++) {
         for (int k = 0; k < 4096; k++)
             if (brk_mem[i][k] != (unsigned char)(i & 0xff)) {
-                fprintf(stderr, "%s:%d: sbrk page %d changed at byte %d\n", __FILE__, __LINE__,
-                        i, k);
+                fprintf(stderr, "%s:%d: sbrk page %d changed at byte %d\n", __FILE__, __LINE__, i,
+                        k);
                 bad = 1;
                 break;
             }

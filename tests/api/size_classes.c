@@ -11,20 +11,21 @@
 #include "poolgc.h"
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
-static size_t class_of(size_t n) { return n == 0 ? 16 : (n + 15) & ~(size_t)15; }
+static size_t class_of(size_t n) {
+    return n == 0 ? 16 : (n + 15) & ~(size_t)15;
+}
 
-int main(void)
-{
+int main(void) {
     volatile size_t zero = 0;
     void *p = malloc(zero);
     CHECK(malloc_usable_size(p) == 16, "malloc_usable_size(malloc(0)) = %zu, want 16",
@@ -50,8 +51,8 @@ int main(void)
     void *r = NULL;
     for (size_t n = 1; n <= 512; n++) {
         r = realloc(r, n);
-        CHECK(malloc_usable_size(r) == class_of(n), "usable size after realloc to %zu = %zu",
-              n, malloc_usable_size(r));
+        CHECK(malloc_usable_size(r) == class_of(n), "usable size after realloc to %zu = %zu", n,
+              malloc_usable_size(r));
     }
     free(r);
 

@@ -12,8 +12,7 @@
 
 #define MIB (1024L * 1024)
 
-static long rss_bytes(void)
-{
+static long rss_bytes(void) {
     long size = 0, resident = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (!f || fscanf(f, "%ld %ld", &size, &resident) != 2) {
@@ -24,8 +23,7 @@ static long rss_bytes(void)
     return resident * sysconf(_SC_PAGESIZE);
 }
 
-static int phase(const char *what, size_t block, size_t total)
-{
+static int phase(const char *what, size_t block, size_t total) {
     size_t n = total / block;
     void **v = calloc(n, sizeof *v);
     if (!v)
@@ -34,8 +32,8 @@ static int phase(const char *what, size_t block, size_t total)
     for (size_t i = 0; i < n; i++) {
         v[i] = malloc(block);
         if (!v[i]) {
-            fprintf(stderr, "%s:%d: %s: malloc(%zu) #%zu failed\n", __FILE__, __LINE__, what,
-                    block, i);
+            fprintf(stderr, "%s:%d: %s: malloc(%zu) #%zu failed\n", __FILE__, __LINE__, what, block,
+                    i);
             return 1;
         }
         memset(v[i], 0x5a, block);
@@ -56,16 +54,16 @@ static int phase(const char *what, size_t block, size_t total)
         return 0;
     }
     if (after - before > 40 * MIB) {
-        fprintf(stderr, "%s:%d: %s: RSS %ld MiB before, %ld MiB at the peak, %ld MiB after "
-                "free + malloc_trim(0) (want within 40 MiB of the start)\n", __FILE__,
-                __LINE__, what, before / MIB, peak / MIB, after / MIB);
+        fprintf(stderr,
+                "%s:%d: %s: RSS %ld MiB before, %ld MiB at the peak, %ld MiB after "
+                "free + malloc_trim(0) (want within 40 MiB of the start)\n",
+                __FILE__, __LINE__, what, before / MIB, peak / MIB, after / MIB);
         return 1;
     }
     return 0;
 }
 
-int main(void)
-{
+int main(void) {
     int rc = 0;
     rc |= phase("64 KiB blocks", 64 * 1024, 128 * MIB);
     rc |= phase("100-byte blocks", 100, 128 * MIB);

@@ -11,28 +11,26 @@
 #include <string.h>
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 #define NB 8
 
-static size_t first_not(const unsigned char *p, size_t n, unsigned char v)
-{
+static size_t first_not(const unsigned char *p, size_t n, unsigned char v) {
     for (size_t i = 0; i < n; i++)
         if (p[i] != v)
             return i;
     return n;
 }
 
-int main(void)
-{
+int main(void) {
     CHECK(malloc_usable_size(NULL) == 0, "malloc_usable_size(NULL) = %zu",
           malloc_usable_size(NULL));
 
@@ -55,11 +53,13 @@ int main(void)
          * same usable size as before. */
         for (int i = 0; i < NB; i++) {
             size_t bad = first_not(b[i], u[i], (unsigned char)(0x10 + i));
-            CHECK(bad == u[i], "malloc(%zu) block %d: byte %zu of %zu usable was "
-                  "overwritten by a neighbour", n, i, bad, u[i]);
+            CHECK(bad == u[i],
+                  "malloc(%zu) block %d: byte %zu of %zu usable was "
+                  "overwritten by a neighbour",
+                  n, i, bad, u[i]);
             size_t again = malloc_usable_size(b[i]);
-            CHECK(again == u[i], "malloc_usable_size(%p) changed from %zu to %zu",
-                  (void *)b[i], u[i], again);
+            CHECK(again == u[i], "malloc_usable_size(%p) changed from %zu to %zu", (void *)b[i],
+                  u[i], again);
         }
         for (int i = 0; i < NB; i++)
             free(b[i]);

@@ -36,39 +36,37 @@ static struct batch *queue[QUEUE_CAP];
 static int q_head, q_len, producers_left = PRODUCERS;
 static long consumed_blocks, bad_blocks;
 
-static uint32_t next_rand(uint32_t *x)
-{
+static uint32_t next_rand(uint32_t *x) {
     *x ^= *x << 13;
     *x ^= *x >> 17;
     *x ^= *x << 5;
     return *x;
 }
 
-static size_t pick_size(uint32_t r)
-{
+static size_t pick_size(uint32_t r) {
     switch (r % 16) {
-    case 0: return 513 + r / 16 % 8000;        /* large path */
-    case 1: return r / 16 % 17 == 0 ? 70000 : 1 + r / 16 % 64;
-    default: return 1 + r / 16 % 512;          /* pools */
+    case 0:
+        return 513 + r / 16 % 8000; /* large path */
+    case 1:
+        return r / 16 % 17 == 0 ? 70000 : 1 + r / 16 % 64;
+    default:
+        return 1 + r / 16 % 512; /* pools */
     }
 }
 
-static void fill(unsigned char *p, size_t n, uint32_t seed)
-{
+static void fill(unsigned char *p, size_t n, uint32_t seed) {
     for (size_t i = 0; i < n; i++)
         p[i] = (unsigned char)(seed + i * 31);
 }
 
-static size_t verify(const unsigned char *p, size_t n, uint32_t seed)
-{
+static size_t verify(const unsigned char *p, size_t n, uint32_t seed) {
     for (size_t i = 0; i < n; i++)
         if (p[i] != (unsigned char)(seed + i * 31))
             return i;
     return n;
 }
 
-static void *producer(void *arg)
-{
+static void *producer(void *arg) {
     uint32_t x = 2463534242u + (uint32_t)(uintptr_t)arg * 7919u;
     for (int k = 0; k < BATCHES_PER_PRODUCER; k++) {
         struct batch *bt = malloc(sizeof *bt);
@@ -101,8 +99,7 @@ static void *producer(void *arg)
     return NULL;
 }
 
-static void *consumer(void *arg)
-{
+static void *consumer(void *arg) {
     int free_only = (uintptr_t)arg == 0;
     long mine = 0, bad = 0;
     for (;;) {
@@ -157,8 +154,7 @@ static void *consumer(void *arg)
     return NULL;
 }
 
-int main(void)
-{
+int main(void) {
     alarm(60); /* a hang fails the test instead of stalling make check */
     pthread_t p[PRODUCERS], c[CONSUMERS];
     for (uintptr_t i = 0; i < CONSUMERS; i++)

@@ -15,8 +15,7 @@
 #define THREADS 8
 #define ROUNDS 3000
 
-static void *thread_main(void *arg)
-{
+static void *thread_main(void *arg) {
     uintptr_t id = (uintptr_t)arg;
     char name[64];
     for (int i = 0; i < ROUNDS; i++) {
@@ -39,8 +38,7 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-int main(void)
-{
+int main(void) {
     alarm(60);
     pthread_t t[THREADS];
     for (uintptr_t i = 0; i < THREADS; i++)
@@ -53,9 +51,11 @@ int main(void)
         void *res;
         pthread_join(t[i], &res);
         if (res) {
-            fprintf(stderr, "%s:%d: thread %d failed with code %ld (1: found a missing symbol, "
+            fprintf(stderr,
+                    "%s:%d: thread %d failed with code %ld (1: found a missing symbol, "
                     "2: no/wrong dlerror, 3: malloc not found, 4: dlopen succeeded, "
-                    "5: no dlopen error)\n", __FILE__, __LINE__, i, (long)(intptr_t)res);
+                    "5: no dlopen error)\n",
+                    __FILE__, __LINE__, i, (long)(intptr_t)res);
             rc = 1;
         }
     }

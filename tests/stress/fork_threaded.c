@@ -28,21 +28,18 @@ static atomic_int ready;
 static unsigned char *handover[HANDOVER];
 static size_t handover_size[HANDOVER];
 
-static void fill(unsigned char *p, size_t n, unsigned v)
-{
+static void fill(unsigned char *p, size_t n, unsigned v) {
     memset(p, (int)(v & 0xff), n);
 }
 
-static int check(const unsigned char *p, size_t n, unsigned v)
-{
+static int check(const unsigned char *p, size_t n, unsigned v) {
     for (size_t i = 0; i < n; i++)
         if (p[i] != (unsigned char)(v & 0xff))
             return 0;
     return 1;
 }
 
-static void *worker(void *arg)
-{
+static void *worker(void *arg) {
     unsigned id = (unsigned)(uintptr_t)arg;
     if (id == 0) {
         for (int i = 0; i < HANDOVER; i++) {
@@ -73,8 +70,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void *child_thread(void *arg)
-{
+static void *child_thread(void *arg) {
     (void)arg;
     for (int i = 0; i < 1000; i++) {
         void *p = malloc((size_t)(i % 700) + 1);
@@ -86,8 +82,7 @@ static void *child_thread(void *arg)
 }
 
 /* What every child does; returns the exit status. */
-static int child_work(int depth)
-{
+static int child_work(int depth) {
     int bad = 0;
     if (depth == 0) {
         for (int i = 0; i < HANDOVER; i++) {
@@ -117,8 +112,7 @@ static int child_work(int depth)
     return bad;
 }
 
-int main(void)
-{
+int main(void) {
     alarm(60);
     pthread_t t[WORKERS];
     for (uintptr_t i = 0; i < WORKERS; i++)
@@ -162,9 +156,11 @@ int main(void)
                     WTERMSIG(st), WTERMSIG(st) == SIGALRM ? " (hung: alarm)" : "");
             failed++;
         } else if (WEXITSTATUS(st) != 0) {
-            fprintf(stderr, "%s:%d: child %d exited %d (2: handed-over block corrupted, "
+            fprintf(stderr,
+                    "%s:%d: child %d exited %d (2: handed-over block corrupted, "
                     "3: malloc failed, 4: block corrupted, 5: thread failed, 6: grandchild "
-                    "failed)\n", __FILE__, __LINE__, k, WEXITSTATUS(st));
+                    "failed)\n",
+                    __FILE__, __LINE__, k, WEXITSTATUS(st));
             failed++;
         }
         if (failed > 5)

@@ -31,15 +31,14 @@ struct value {
     unsigned char payload[200];
 };
 
-static void destructor(void *arg)
-{
+static void destructor(void *arg) {
     struct value *v = arg;
     for (size_t i = 0; i < sizeof v->payload; i++)
         if (v->payload[i] != (unsigned char)v->id) {
             pthread_mutex_lock(&lock);
             if (bad++ < 5)
-                fprintf(stderr, "%s:%d: thread %d's key value corrupted at byte %zu\n",
-                        __FILE__, __LINE__, v->id, i);
+                fprintf(stderr, "%s:%d: thread %d's key value corrupted at byte %zu\n", __FILE__,
+                        __LINE__, v->id, i);
             pthread_mutex_unlock(&lock);
             break;
         }
@@ -62,8 +61,7 @@ static void destructor(void *arg)
     }
 }
 
-static void *thread_main(void *arg)
-{
+static void *thread_main(void *arg) {
     int id = (int)(uintptr_t)arg;
     struct value *v = malloc(sizeof *v);
     v->id = id;
@@ -81,8 +79,7 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-int main(void)
-{
+int main(void) {
     alarm(60);
     if (pthread_key_create(&key, destructor)) {
         fprintf(stderr, "%s:%d: pthread_key_create failed\n", __FILE__, __LINE__);
@@ -112,9 +109,10 @@ int main(void)
         for (size_t i = 0; i < 64 + (size_t)id % 400; i++)
             if (b[i] != (unsigned char)(id & 0xff)) {
                 if (bad++ < 10)
-                    fprintf(stderr, "%s:%d: block allocated in thread %d's key destructor "
-                            "corrupted at byte %zu after the thread exited\n", __FILE__,
-                            __LINE__, id, i);
+                    fprintf(stderr,
+                            "%s:%d: block allocated in thread %d's key destructor "
+                            "corrupted at byte %zu after the thread exited\n",
+                            __FILE__, __LINE__, id, i);
                 break;
             }
         free(b);

@@ -24,8 +24,7 @@ static int handler_index;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int bad, destructor_calls;
 
-static void destructor(void *arg)
-{
+static void destructor(void *arg) {
     unsigned char *p = arg;
     int k = p[0];
     for (int i = 1; i < 100; i++)
@@ -41,23 +40,21 @@ static void destructor(void *arg)
     pthread_mutex_unlock(&lock);
 }
 
-static void at_exit_handler(void)
-{
+static void at_exit_handler(void) {
     /* Handlers run in reverse order of registration. */
     int i = --handler_index;
     unsigned char *p = exit_blocks[i];
     for (int k = 0; k < 300; k++)
         if (p[k] != (unsigned char)i) {
-            fprintf(stderr, "%s:%d: atexit block %d corrupted at byte %d\n", __FILE__, __LINE__,
-                    i, k);
+            fprintf(stderr, "%s:%d: atexit block %d corrupted at byte %d\n", __FILE__, __LINE__, i,
+                    k);
             _exit(1);
         }
     free(p);
     free(malloc(100)); /* allocation from an atexit handler */
 }
 
-static void *thread_main(void *arg)
-{
+static void *thread_main(void *arg) {
     (void)arg;
     for (int round = 0; round < 20; round++) {
         for (int k = 0; k < KEYS; k++) {
@@ -77,8 +74,7 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-static int run_threads(int n)
-{
+static int run_threads(int n) {
     pthread_t t[8];
     for (int i = 0; i < n; i++)
         if (pthread_create(&t[i], NULL, thread_main, NULL)) {
@@ -90,8 +86,7 @@ static int run_threads(int n)
     return 0;
 }
 
-int main(void)
-{
+int main(void) {
     alarm(60);
     for (int k = 0; k < KEYS; k++)
         if (pthread_key_create(&keys[k], destructor)) {

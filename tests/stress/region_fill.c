@@ -15,11 +15,14 @@
 #define PER_THREAD 100000
 #define THREADS 3 /* main counts as one */
 
-static size_t size_of(int id, int i) { return 1 + (size_t)(i * 131 + id * 17) % 512; }
-static unsigned char tag(int id, int i) { return (unsigned char)(i * 7 + id); }
+static size_t size_of(int id, int i) {
+    return 1 + (size_t)(i * 131 + id * 17) % 512;
+}
+static unsigned char tag(int id, int i) {
+    return (unsigned char)(i * 7 + id);
+}
 
-static int fill_check(int id, unsigned char **b)
-{
+static int fill_check(int id, unsigned char **b) {
     int bad = 0;
     for (int i = 0; i < PER_THREAD; i++) {
         b[i] = malloc(size_of(id, i));
@@ -30,8 +33,8 @@ static int fill_check(int id, unsigned char **b)
         }
         if ((uintptr_t)b[i] & 15) {
             if (bad++ < 5)
-                fprintf(stderr, "%s:%d: thread %d: malloc(%zu) = %p is not 16-aligned\n",
-                        __FILE__, __LINE__, id, size_of(id, i), (void *)b[i]);
+                fprintf(stderr, "%s:%d: thread %d: malloc(%zu) = %p is not 16-aligned\n", __FILE__,
+                        __LINE__, id, size_of(id, i), (void *)b[i]);
         }
         memset(b[i], tag(id, i), size_of(id, i));
     }
@@ -62,8 +65,7 @@ static int fill_check(int id, unsigned char **b)
     return bad != 0;
 }
 
-static void *thread_main(void *arg)
-{
+static void *thread_main(void *arg) {
     int id = (int)(uintptr_t)arg;
     unsigned char **b = malloc(PER_THREAD * sizeof *b);
     if (!b)
@@ -73,8 +75,7 @@ static void *thread_main(void *arg)
     return (void *)(uintptr_t)rc;
 }
 
-int main(void)
-{
+int main(void) {
     alarm(60);
     pthread_t t[THREADS - 1];
     for (uintptr_t i = 1; i < THREADS; i++)

@@ -29,18 +29,18 @@
 static unsigned char *blocks[MAIN_BLOCKS];
 static unsigned char *leftovers[SHORT_THREADS][50];
 
-static size_t size_of(int i) { return 16 + (size_t)(i * 37) % 497; }
+static size_t size_of(int i) {
+    return 16 + (size_t)(i * 37) % 497;
+}
 
-static void die(const char *what, int line)
-{
+static void die(const char *what, int line) {
     fprintf(stderr, "%s:%d: %s\n", __FILE__, line, what);
     exit(1);
 }
 
 /* Each worker frees its quarter of main's blocks (cross-thread) with a churn
  * of its own in between. */
-static void *worker(void *arg)
-{
+static void *worker(void *arg) {
     int w = (int)(uintptr_t)arg;
     void *own[64] = {0};
     for (int i = w; i < MAIN_BLOCKS; i += WORKERS) {
@@ -61,8 +61,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void *short_lived(void *arg)
-{
+static void *short_lived(void *arg) {
     int id = (int)(uintptr_t)arg;
     void *mine[500];
     for (int i = 0; i < 500; i++)
@@ -76,8 +75,7 @@ static void *short_lived(void *arg)
     return NULL;
 }
 
-static int work(void)
-{
+static int work(void) {
     for (int i = 0; i < MAIN_BLOCKS; i++) {
         blocks[i] = malloc(size_of(i));
         if (!blocks[i])
@@ -119,8 +117,7 @@ static int work(void)
     return 0;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     alarm(60);
     if (argc == 2 && strcmp(argv[1], "baseline") == 0) {
         free(malloc(32));

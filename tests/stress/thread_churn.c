@@ -29,18 +29,16 @@ static struct block left[POOL_SLOTS]; /* blocks handed over between threads */
 static int left_len, detached_running;
 static long bad;
 
-static void fill(unsigned char *p, size_t n, uint32_t seed)
-{
+static void fill(unsigned char *p, size_t n, uint32_t seed) {
     for (size_t i = 0; i < n; i++)
         p[i] = (unsigned char)(seed ^ (i * 131));
 }
 
-static int verify_and_free(struct block *b)
-{
+static int verify_and_free(struct block *b) {
     for (size_t i = 0; i < b->n; i++)
         if (b->p[i] != (unsigned char)(b->seed ^ (i * 131))) {
-            fprintf(stderr, "%s:%d: %zu-byte block %p corrupted at byte %zu\n", __FILE__,
-                    __LINE__, b->n, (void *)b->p, i);
+            fprintf(stderr, "%s:%d: %zu-byte block %p corrupted at byte %zu\n", __FILE__, __LINE__,
+                    b->n, (void *)b->p, i);
             free(b->p);
             return 1;
         }
@@ -48,8 +46,7 @@ static int verify_and_free(struct block *b)
     return 0;
 }
 
-static void *worker(void *arg)
-{
+static void *worker(void *arg) {
     uint32_t id = (uint32_t)(uintptr_t)arg;
     struct block mine[PER_THREAD];
     long my_bad = 0;
@@ -77,8 +74,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void *detached_worker(void *arg)
-{
+static void *detached_worker(void *arg) {
     worker(arg);
     pthread_mutex_lock(&lock);
     if (--detached_running == 0)
@@ -87,8 +83,7 @@ static void *detached_worker(void *arg)
     return NULL;
 }
 
-int main(void)
-{
+int main(void) {
     alarm(60);
     for (int base = 0; base < THREADS; base += WAVE) {
         pthread_t t[WAVE];

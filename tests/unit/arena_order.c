@@ -15,14 +15,14 @@
 #include "internal.h"
 
 static int failures;
-#define CHECK(cond, ...)                                                              \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);  \
-            fprintf(stderr, __VA_ARGS__);                                             \
-            fputc('\n', stderr);                                                      \
-            failures++;                                                               \
-        }                                                                             \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
 #define PER_ARENA ((int)PGC_POOLS_PER_ARENA)
@@ -55,8 +55,10 @@ int main(void) {
     for (int i = 0; i < PER_ARENA; i++)
         y[i] = pgc__pool_take();
     for (int i = 0; i < PER_ARENA; i++) {
-        CHECK(arena_of(x[i]) == arena_of(x[0]), "pool %d of X in arena %zu", i, (size_t)arena_of(x[i]));
-        CHECK(arena_of(y[i]) == arena_of(y[0]), "pool %d of Y in arena %zu", i, (size_t)arena_of(y[i]));
+        CHECK(arena_of(x[i]) == arena_of(x[0]), "pool %d of X in arena %zu", i,
+              (size_t)arena_of(x[i]));
+        CHECK(arena_of(y[i]) == arena_of(y[0]), "pool %d of Y in arena %zu", i,
+              (size_t)arena_of(y[i]));
     }
     CHECK(arena_of(x[0]) != arena_of(y[0]), "X and Y share an arena");
 
@@ -85,8 +87,8 @@ int main(void) {
     pgc__region_stats(&after);
     CHECK(after.arenas_returned == before.arenas_returned + 1, "returned %zu -> %zu",
           before.arenas_returned, after.arenas_returned);
-    CHECK(after.arenas_mapped == before.arenas_mapped - 1, "mapped %zu -> %zu", before.arenas_mapped,
-          after.arenas_mapped);
+    CHECK(after.arenas_mapped == before.arenas_mapped - 1, "mapped %zu -> %zu",
+          before.arenas_mapped, after.arenas_mapped);
 
     /* Trim releases X; the next new arena reuses X's range, zeroed. */
     CHECK(pgc__region_trim() == 1, "trim released nothing");

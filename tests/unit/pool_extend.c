@@ -14,29 +14,27 @@
 #include "internal.h"
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
-static size_t list_length(const pgc_block *b)
-{
+static size_t list_length(const pgc_block *b) {
     size_t n = 0;
     for (; b; b = b->next)
         n++;
     return n;
 }
 
-int main(void)
-{
+int main(void) {
     /* A 16 KiB-aligned pool from mmap (not from malloc: that is us). */
-    char *raw = mmap(NULL, 2 * PGC_POOL_SIZE, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *raw =
+        mmap(NULL, 2 * PGC_POOL_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) {
         perror("mmap");
         return 1;
@@ -48,16 +46,15 @@ int main(void)
         size_t size = pgc__class_size(cls);
         memset(pool, 0xcc, PGC_POOL_SIZE);
         pgc__pool_init(pool, NULL, cls);
-        CHECK(pool->block_size == size && pool->cls == cls && pool->free == NULL &&
-                  pool->used == 0,
+        CHECK(pool->block_size == size && pool->cls == cls && pool->free == NULL && pool->used == 0,
               "class %u: pool_init left block_size %u cls %u free %p used %u", cls,
               pool->block_size, pool->cls, (void *)pool->free, pool->used);
 
         CHECK(pgc__pool_extend(pool) == 1, "class %u: first extend failed", cls);
         for (pgc_block *b = pool->free; b; b = b->next)
             CHECK((char *)b + size <= (char *)pool + PGC_PAGE_SIZE + size,
-                  "class %u: first extend carved block at offset %td, past the first page",
-                  cls, (char *)b - (char *)pool);
+                  "class %u: first extend carved block at offset %td, past the first page", cls,
+                  (char *)b - (char *)pool);
         int calls = 1;
         while (pgc__pool_extend(pool))
             if (++calls > 100)

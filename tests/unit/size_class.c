@@ -9,22 +9,21 @@
 #include "internal.h"
 
 static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
 
-int main(void)
-{
+int main(void) {
     CHECK(PGC_NUM_CLASSES == 32, "PGC_NUM_CLASSES = %d", (int)PGC_NUM_CLASSES);
     CHECK(PGC_POOL_SIZE == 16384 && PGC_ARENA_SIZE == (1u << 20) && PGC_POOLS_PER_ARENA == 64,
-          "pool %zu, arena %zu, %zu pools per arena", (size_t)PGC_POOL_SIZE,
-          (size_t)PGC_ARENA_SIZE, (size_t)PGC_POOLS_PER_ARENA);
+          "pool %zu, arena %zu, %zu pools per arena", (size_t)PGC_POOL_SIZE, (size_t)PGC_ARENA_SIZE,
+          (size_t)PGC_POOLS_PER_ARENA);
     CHECK(PGC_POOL_HEADER_SIZE % PGC_ALIGNMENT == 0 && PGC_POOL_HEADER_SIZE >= sizeof(pgc_pool),
           "pool header size %zu (struct %zu)", (size_t)PGC_POOL_HEADER_SIZE, sizeof(pgc_pool));
 
