@@ -128,9 +128,8 @@ PGC_API int pgc_trim(size_t pad) {
 #define DEBUG_FREED_MARK ((uintptr_t)0x5ca1ab1edeadbeefull)
 
 static void debug_check_free(pgc_pool *pool, void *p) {
-    uintptr_t offset = (uintptr_t)p - (uintptr_t)pool;
-    if (pool->owner == NULL || offset < PGC_POOL_HEADER_SIZE || offset >= pool->next_offset ||
-        (offset - PGC_POOL_HEADER_SIZE) % pool->block_size != 0)
+    uintptr_t offset = (uintptr_t)p - (uintptr_t)pgc__pool_data(pool);
+    if (pool->owner == NULL || offset >= pool->next_offset || offset % pool->block_size != 0)
         pgc__fatal("poolgc: free(): invalid pointer %p (not a block poolgc handed out)", p);
     uintptr_t *words = p;
     uintptr_t mark = DEBUG_FREED_MARK ^ (uintptr_t)p;

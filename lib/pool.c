@@ -1,9 +1,10 @@
 /*
  * pool.c - one pool: 16 KiB of blocks of one size class.
  *
- *   +--------+-------+-------+-------+---------------------------+
- *   | header | block | block | block |  never used (next_offset) |
- *   +--------+-------+-------+-------+---------------------------+
+ *   +-------+-------+-------+---------------------------+
+ *   | block | block | block |  never used (next_offset) |
+ *   +-------+-------+-------+---------------------------+
+ *   (the header lives in its arena's slot 0, see internal.h)
  *
  * As in pymalloc, blocks are carved from the never-used tail only when the
  * free list runs dry, a page at a time, so a pool touches no page before it
@@ -22,13 +23,13 @@ void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls) {
     atomic_store_explicit(&pool->remote, 0, memory_order_relaxed);
     pool->block_size = (uint32_t)size;
     pool->cls = cls;
-    pool->next_offset = PGC_POOL_HEADER_SIZE;
+    pool->next_offset = 0;
     pool->max_offset = (uint32_t)(PGC_POOL_SIZE - size);
     pool->next = pool->prev = pool->returned_next = NULL;
 }
 
-/* Carve the blocks that start before the end of the next page (at least one)
- * onto the free list. Returns 0 when the pool has no never-used space left. */
+/* Carve the blocks that start before the end of the current page (at least
+ * one) onto the free list. Returns 0 when the pool has no never-used space left. */
 int pgc__pool_extend(pgc_pool *pool) {
     uint32_t off = pool->next_offset;
     if (off > pool->max_offset)
@@ -36,7 +37,7 @@ int pgc__pool_extend(pgc_pool *pool) {
     uint32_t size = pool->block_size;
     uint32_t page_end = (uint32_t)((off + size + PGC_PAGE_SIZE - 1) & ~(PGC_PAGE_SIZE - 1));
     uint32_t end = page_end - 1 < pool->max_offset ? page_end - 1 : pool->max_offset;
-    char *base = (char *)pool;
+    char *base = pgc__pool_data(pool);
     pgc_block *first = (pgc_block *)(base + off), *b = first;
     for (off += size; off <= end; off += size) {
         pgc_block *nb = (pgc_block *)(base + off);

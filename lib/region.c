@@ -4,8 +4,9 @@
  * At start-up one range of address space is reserved (PROT_NONE,
  * MAP_NORESERVE: no memory, no commit charge). Arenas of 1 MiB are carved
  * from it in address order and made accessible when first used; each arena
- * hands out its 64 pools of 16 KiB, carving never-used pools lazily so their
- * pages are not touched before they are needed.
+ * hands out 63 pools of 16 KiB (its first slot holds their headers), carving
+ * never-used pools lazily so their pages are not touched before they are
+ * needed. What this file hands out and takes back is a pool's header.
  *
  * The choice of arena follows pymalloc: `usable` lists the arenas that have
  * free pools, sorted by their number of free pools, fewest first, and a new
@@ -138,7 +139,7 @@ static arena *arena_new(void) {
         a->committed = 1;
     }
     a->nfree = PGC_POOLS_PER_ARENA;
-    a->next_carve = 0;
+    a->next_carve = 1;
     a->freepools = NULL;
     a->state = ARENA_ACTIVE;
     if (++stats.arenas_mapped > stats.arenas_peak)
@@ -175,7 +176,7 @@ pgc_pool *pgc__pool_take(void) {
     if (pool)
         a->freepools = pool->next;
     else
-        pool = (pgc_pool *)(arena_base(a) + (uintptr_t)a->next_carve++ * PGC_POOL_SIZE);
+        pool = (pgc_pool *)(arena_base(a) + (uintptr_t)a->next_carve++ * PGC_POOL_HEADER_SIZE);
     /* a is the head: the only arena with its count, and still the smallest. */
     if (nfp2last[a->nfree] == a)
         nfp2last[a->nfree] = NULL;
@@ -251,8 +252,8 @@ void pgc__region_each_pool(void (*fn)(pgc_pool *, void *), void *arg) {
         arena *a = &arenas[i];
         if (a->state != ARENA_ACTIVE)
             continue;
-        for (uint32_t k = 0; k < a->next_carve; k++) {
-            pgc_pool *pool = (pgc_pool *)(arena_base(a) + (uintptr_t)k * PGC_POOL_SIZE);
+        for (uint32_t k = 1; k < a->next_carve; k++) {
+            pgc_pool *pool = (pgc_pool *)(arena_base(a) + (uintptr_t)k * PGC_POOL_HEADER_SIZE);
             if (pool->owner)
                 fn(pool, arg);
         }

@@ -55,7 +55,7 @@ void pgc__fatal(const char *fmt, ...) {
 /* ---- the snapshot ---------------------------------------------------------- */
 
 static size_t pool_capacity(unsigned cls) {
-    return (PGC_POOL_SIZE - PGC_POOL_HEADER_SIZE) / pgc__class_size(cls);
+    return PGC_POOL_SIZE / pgc__class_size(cls);
 }
 
 static void count_pool(pgc_pool *pool, void *arg) {

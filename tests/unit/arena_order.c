@@ -35,7 +35,8 @@ static uintptr_t arena_of(const pgc_pool *pool) {
 static pgc_pool *take_until_fresh_arena(void) {
     for (;;) {
         pgc_pool *pool = pgc__pool_take();
-        if (!pool || ((uintptr_t)pool & (PGC_ARENA_SIZE - 1)) == 0)
+        /* the first pool of an arena has slot 1 (slot 0 holds the headers) */
+        if (!pool || ((uintptr_t)pool & (PGC_ARENA_SIZE - 1)) == PGC_POOL_HEADER_SIZE)
             return pool;
     }
 }
@@ -75,7 +76,7 @@ int main(void) {
     /* Empty X: it is the last usable arena (most free pools), so it stays. */
     pgc_region_stats before, after;
     pgc__region_stats(&before);
-    memset(x[PER_ARENA - 1], 0xAB, PGC_POOL_SIZE);
+    memset(pgc__pool_data(x[PER_ARENA - 1]), 0xAB, PGC_POOL_SIZE);
     for (int i = 10; i < PER_ARENA; i++)
         pgc__pool_give_back(x[i]);
     pgc__region_stats(&after);
@@ -98,7 +99,7 @@ int main(void) {
     pgc_pool *again = take_until_fresh_arena();
     CHECK(again && arena_of(again) == arena_of(x[0]), "new arena %zu, expected X's range (%zu)",
           again ? (size_t)arena_of(again) : (size_t)0, (size_t)arena_of(x[0]));
-    unsigned char *last = (unsigned char *)x[PER_ARENA - 1];
+    unsigned char *last = (unsigned char *)pgc__pool_data(x[PER_ARENA - 1]);
     CHECK(last[100] == 0 && last[PGC_POOL_SIZE - 1] == 0, "released pages kept their contents");
 
     if (failures)

@@ -1,8 +1,8 @@
 /*
  * pool_extend - one pool in isolation (lib/pool.c): for every class,
  * pgc__pool_extend carves blocks a page at a time (the first call stays in
- * the header's page), until the pool is exhausted; together the blocks tile
- * the pool after its header exactly: 16-aligned, in bounds, distinct, each
+ * the first page), until the pool is exhausted; together the blocks tile
+ * the pool's slot exactly: 16-aligned, in bounds, distinct, each
  * mapping back to its pool. Blocks pushed on the remote list come back onto
  * the free list with pgc__pool_collect_remote, and `used` drops by as many.
  */
@@ -33,18 +33,24 @@ static size_t list_length(const pgc_block *b) {
 
 int main(void) {
     /* A 16 KiB-aligned pool from mmap (not from malloc: that is us). */
+    /* An arena-aligned mapping: slot 0 holds the header of the pool in slot 1. */
     char *raw =
-        mmap(NULL, 2 * PGC_POOL_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        mmap(NULL, 2 * PGC_ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) {
         perror("mmap");
         return 1;
     }
-    pgc_pool *pool = (pgc_pool *)(((uintptr_t)raw + PGC_POOL_SIZE - 1) & ~(PGC_POOL_SIZE - 1));
+    uintptr_t arena = ((uintptr_t)raw + PGC_ARENA_SIZE - 1) & ~(uintptr_t)(PGC_ARENA_SIZE - 1);
+    pgc_pool *pool = (pgc_pool *)(arena + PGC_POOL_HEADER_SIZE);
+    char *data = pgc__pool_data(pool);
+    CHECK(data == (char *)arena + PGC_POOL_SIZE, "pool data at %p, want %p", (void *)data,
+          (void *)(arena + PGC_POOL_SIZE));
     static unsigned char seen[PGC_POOL_SIZE];
 
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
         size_t size = pgc__class_size(cls);
-        memset(pool, 0xcc, PGC_POOL_SIZE);
+        memset(pool, 0xcc, PGC_POOL_HEADER_SIZE);
+        memset(data, 0xcc, PGC_POOL_SIZE);
         pgc__pool_init(pool, NULL, cls);
         CHECK(pool->block_size == size && pool->cls == cls && pool->free == NULL && pool->used == 0,
               "class %u: pool_init left block_size %u cls %u free %p used %u", cls,
@@ -52,9 +58,9 @@ int main(void) {
 
         CHECK(pgc__pool_extend(pool) == 1, "class %u: first extend failed", cls);
         for (pgc_block *b = pool->free; b; b = b->next)
-            CHECK((char *)b + size <= (char *)pool + PGC_PAGE_SIZE + size,
+            CHECK((char *)b + size <= data + PGC_PAGE_SIZE + size,
                   "class %u: first extend carved block at offset %td, past the first page", cls,
-                  (char *)b - (char *)pool);
+                  (char *)b - data);
         int calls = 1;
         while (pgc__pool_extend(pool))
             if (++calls > 100)
@@ -62,16 +68,16 @@ int main(void) {
         CHECK(calls <= (int)(PGC_POOL_SIZE / PGC_PAGE_SIZE) + 1,
               "class %u: %d extend calls for a 16 KiB pool", cls, calls);
 
-        size_t want = (PGC_POOL_SIZE - PGC_POOL_HEADER_SIZE) / size;
+        size_t want = PGC_POOL_SIZE / size;
         size_t got = list_length(pool->free);
         CHECK(got == want, "class %u (%zu bytes): %zu blocks carved, want %zu", cls, size, got,
               want);
         memset(seen, 0, sizeof seen);
         for (pgc_block *b = pool->free; b; b = b->next) {
-            size_t off = (size_t)((char *)b - (char *)pool);
-            CHECK(off >= PGC_POOL_HEADER_SIZE && off + size <= PGC_POOL_SIZE,
-                  "class %u: block at offset %zu out of bounds", cls, off);
-            CHECK(off % PGC_ALIGNMENT == 0 && (off - PGC_POOL_HEADER_SIZE) % size == 0,
+            size_t off = (size_t)((char *)b - data);
+            CHECK(off + size <= PGC_POOL_SIZE, "class %u: block at offset %zu out of bounds", cls,
+                  off);
+            CHECK(off % PGC_ALIGNMENT == 0 && off % size == 0,
                   "class %u: block at offset %zu misplaced", cls, off);
             CHECK(pgc__pool_of(b) == pool && pgc__pool_of((char *)b + size - 1) == pool,
                   "class %u: block at offset %zu maps to another pool", cls, off);
@@ -97,7 +103,7 @@ int main(void) {
               list_length(pool->free), before + 3);
         CHECK(atomic_load(&pool->remote) == 0, "class %u: remote list not emptied", cls);
     }
-    munmap(raw, 2 * PGC_POOL_SIZE);
+    munmap(raw, 2 * PGC_ARENA_SIZE);
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -21,7 +21,7 @@ static int failures;
 
 int main(void) {
     CHECK(PGC_NUM_CLASSES == 32, "PGC_NUM_CLASSES = %d", (int)PGC_NUM_CLASSES);
-    CHECK(PGC_POOL_SIZE == 16384 && PGC_ARENA_SIZE == (1u << 20) && PGC_POOLS_PER_ARENA == 64,
+    CHECK(PGC_POOL_SIZE == 16384 && PGC_ARENA_SIZE == (1u << 20) && PGC_POOLS_PER_ARENA == 63,
           "pool %zu, arena %zu, %zu pools per arena", (size_t)PGC_POOL_SIZE, (size_t)PGC_ARENA_SIZE,
           (size_t)PGC_POOLS_PER_ARENA);
     CHECK(PGC_POOL_HEADER_SIZE % PGC_ALIGNMENT == 0 && PGC_POOL_HEADER_SIZE >= sizeof(pgc_pool),
@@ -40,8 +40,8 @@ int main(void) {
         size_t size = pgc__class_size(cls);
         CHECK(pgc__class_index(size) == cls, "class_index(class_size(%u)) = %u", cls,
               pgc__class_index(size));
-        size_t blocks = (PGC_POOL_SIZE - PGC_POOL_HEADER_SIZE) / size;
-        CHECK(blocks >= 31, "class %u (%zu bytes): only %zu blocks per pool", cls, size, blocks);
+        size_t blocks = PGC_POOL_SIZE / size;
+        CHECK(blocks >= 32, "class %u (%zu bytes): only %zu blocks per pool", cls, size, blocks);
     }
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
