@@ -10,17 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            std::fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);          \
-            std::fprintf(stderr, __VA_ARGS__);                                                     \
-            std::fputc('\n', stderr);                                                              \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "../check.h"
 
 int main() {
     const std::size_t sizes[] = {1, 8, 100, 512, 513, 4096, 70000, 1 << 20};

@@ -18,17 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            std::fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);          \
-            std::fprintf(stderr, __VA_ARGS__);                                                     \
-            std::fputc('\n', stderr);                                                              \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "../check.h"
 
 static bool aligned_to(const void *p, std::size_t a) {
     return (reinterpret_cast<std::uintptr_t>(p) & (a - 1)) == 0;

@@ -13,22 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
+#include "../check.h"
 
 /* The old block is meant to be used after a realloc that failed. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
 #pragma GCC diagnostic ignored "-Wuse-after-free"
 #endif
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 /* Expect NULL and ENOMEM from `expr`; free whatever came back otherwise. */
 #define EXPECT_ENOMEM(expr)                                                                        \

@@ -10,17 +10,7 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "../check.h"
 
 /* Evaluate `expr` (which must succeed) with errno = 777; errno must stay. */
 #define KEEPS_ERRNO(expr)                                                                          \

@@ -11,20 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "../check.h"
 
 /* mallinfo() is deprecated in glibc 2.33+, but programs still call it. */
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 /* poolgc counts every block in uordblks; glibc counts mmapped blocks in hblkhd. */
 static int on_poolgc(void) {

@@ -14,17 +14,7 @@
 #include <unistd.h>
 
 #include "poolgc.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "../check.h"
 
 int main(void) {
     volatile size_t zero = 0, half = SIZE_MAX / 2 + 1, max = SIZE_MAX;

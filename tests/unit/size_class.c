@@ -7,17 +7,7 @@
 #include <stdio.h>
 
 #include "internal.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "../check.h"
 
 int main(void) {
     CHECK(PGC_NUM_CLASSES == 32, "PGC_NUM_CLASSES = %d", (int)PGC_NUM_CLASSES);
