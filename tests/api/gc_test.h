@@ -1,5 +1,5 @@
 /*
- * gc_test.h - what the GC tests (tests/api/gc_*.c) share: CHECK, and two
+ * gc_test.h - what the GC tests (tests/api/gc_*.c) share: CHECK (check.h), and two
  * types: "node", a container with four child slots, and "leaf", with no
  * references. Both count their releases, so a test can see what was freed.
  */
@@ -10,17 +10,7 @@
 #include <stdlib.h>
 
 #include "poolgc.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "../check.h"
 
 static inline int test_result(void) {
     if (failures)
