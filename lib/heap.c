@@ -161,24 +161,20 @@ static void take_returned(pgc_heap *heap) {
     }
 }
 
-/* A pool of class cls with a free block, or NULL when the region is exhausted. */
+/* A pool of class cls with a free block, or NULL when the region is
+ * exhausted: the listed pools first (a dry head leaves the list), then the
+ * full pools other threads freed into, then a spare or a new pool. */
 static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
-    pgc_pool *pool = heap->partial[cls];
-    if (pool) {
-        if (pool->free || pgc__pool_extend(pool))
-            return pool;
-        if (!unlist_if_full(heap, pool) && pool->free)
-            return pool;
-    }
-    take_returned(heap);
-    while ((pool = heap->partial[cls]) != NULL) {
-        if (pool->free || pgc__pool_extend(pool))
-            return pool;
-        pgc__pool_collect_remote(pool);
-        if (pool->free)
-            return pool;
-        if (!unlist_if_full(heap, pool) && pool->free)
-            return pool;
+    pgc_pool *pool;
+    for (int pass = 0; pass < 2; pass++) {
+        while ((pool = heap->partial[cls]) != NULL) {
+            if (pool->free || pgc__pool_extend(pool))
+                return pool;
+            if (!unlist_if_full(heap, pool) && pool->free)
+                return pool;
+        }
+        if (pass == 0)
+            take_returned(heap);
     }
     pool = heap->empty_pools;
     if (pool) {
