@@ -22,12 +22,6 @@ PGC_API void pgc_free(void *p) {
     pgc__free_inline(p);
 }
 
-void pgc__free_sized(void *p, size_t size) {
-    /* A wrong size from a buggy caller must not corrupt anything: ignore it. */
-    (void)size;
-    pgc__free_inline(p);
-}
-
 PGC_API void *pgc_calloc(size_t nmemb, size_t size) {
     size_t bytes;
     if (pgc_unlikely(__builtin_mul_overflow(nmemb, size, &bytes))) {

@@ -71,11 +71,13 @@ PGC_API size_t malloc_usable_size(void *p) {
 PGC_API void free_sized(void *p, size_t size);
 PGC_API void free_aligned_sized(void *p, size_t alignment, size_t size);
 void free_sized(void *p, size_t size) {
-    pgc__free_sized(p, size);
+    (void)size; /* not trusted: a wrong size must not corrupt the heap */
+    pgc__free_inline(p);
 }
 void free_aligned_sized(void *p, size_t alignment, size_t size) {
     (void)alignment;
-    pgc__free_sized(p, size);
+    (void)size; /* not trusted: a wrong size must not corrupt the heap */
+    pgc__free_inline(p);
 }
 
 /* ---- glibc's extras ------------------------------------------------------ */

@@ -100,10 +100,12 @@ PGC_API void _ZdaPv(void *p) {
     pgc__free_inline(p);
 }
 PGC_API void _ZdlPvm(void *p, size_t size) {
-    pgc__free_sized(p, size);
+    (void)size; /* not trusted: a wrong size must not corrupt the heap */
+    pgc__free_inline(p);
 }
 PGC_API void _ZdaPvm(void *p, size_t size) {
-    pgc__free_sized(p, size);
+    (void)size; /* not trusted: a wrong size must not corrupt the heap */
+    pgc__free_inline(p);
 }
 PGC_API void _ZdlPvSt11align_val_t(void *p, size_t alignment) {
     (void)alignment;
@@ -115,11 +117,13 @@ PGC_API void _ZdaPvSt11align_val_t(void *p, size_t alignment) {
 }
 PGC_API void _ZdlPvmSt11align_val_t(void *p, size_t size, size_t alignment) {
     (void)alignment;
-    pgc__free_sized(p, size);
+    (void)size; /* not trusted: a wrong size must not corrupt the heap */
+    pgc__free_inline(p);
 }
 PGC_API void _ZdaPvmSt11align_val_t(void *p, size_t size, size_t alignment) {
     (void)alignment;
-    pgc__free_sized(p, size);
+    (void)size; /* not trusted: a wrong size must not corrupt the heap */
+    pgc__free_inline(p);
 }
 PGC_API void _ZdlPvRKSt9nothrow_t(void *p, const void *nt) {
     (void)nt;

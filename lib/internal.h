@@ -249,7 +249,6 @@ PGC_INTERNAL size_t pgc__large_bytes_allocated(void);
 /* ---- front end (alloc.c) ------------------------------------------------ */
 
 PGC_INTERNAL void *pgc__memalign(size_t alignment, size_t size);
-PGC_INTERNAL void pgc__free_sized(void *p, size_t size);
 
 /* ---- messages (stats.c) ------------------------------------------------- */
 
