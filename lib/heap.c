@@ -201,6 +201,7 @@ void *pgc__malloc_slow(pgc_heap *heap, size_t size) {
     unsigned cls = pgc__class_index(size);
     if (cls == 0)
         cls = 1;
+    pgc__large_tick(); /* a program that stopped freeing large blocks still purges */
     pgc_pool *pool = refill(heap, cls);
     if (pgc_unlikely(!pool)) {
         heap->large_allocs++;

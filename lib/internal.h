@@ -244,6 +244,7 @@ PGC_INTERNAL void *pgc__large_realloc(void *p, size_t size);
 PGC_INTERNAL void pgc__large_free(void *p);
 PGC_INTERNAL size_t pgc__large_usable_size(const void *p);
 PGC_INTERNAL int pgc__large_trim(void);
+PGC_INTERNAL void pgc__large_tick(void); /* purges jemalloc's free pages, at most 1/s */
 PGC_INTERNAL size_t pgc__large_bytes_allocated(void);
 
 /* ---- front end (alloc.c) ------------------------------------------------ */

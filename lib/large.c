@@ -59,7 +59,7 @@ extern void *__libc_realloc(void *, size_t);
  *   in every page of every block, 10x slower than glibc: a freed extent of
  *   one size is not coalesced to serve the next size, and decay purges it
  *   before it fits. poolgc purges instead (purge_if_due): all freed pages at
- *   most once a second, from a large free, so memory still goes back.
+ *   most once a second, so memory still goes back.
  * - tcache_max:131072: thread caches keep blocks up to 128 KiB (32 KiB by
  *   default); small ones never reach jemalloc here, and the mixed-size
  *   benchmark (up to 1 MiB) ran in 0.35 s instead of 0.50 s for 1 MB more.
@@ -264,15 +264,19 @@ void *pgc__large_realloc(void *p, size_t size) {
     return q;
 }
 
-#ifdef POOLGC_JEMALLOC_EMBEDDED
 /* Purge jemalloc's freed pages when a second has passed since the last
- * purge. Looked at every 64th large free of a thread; one thread wins. */
+ * purge. A thread looks at the clock on every 64th tick - a large free or a
+ * small allocation's slow path - so memory goes back even when a program
+ * stops freeing large blocks; one thread wins the purge. */
 #define PURGE_INTERVAL_NS 1000000000ll
 #define PURGE_CHECK_EVERY 64
-static __thread unsigned frees_since_check;
+static __thread unsigned ticks_since_check;
 static _Atomic long long last_purge_ns;
 
 static PGC_NOINLINE void purge_if_due(void) {
+    ticks_since_check = 0;
+    if (!jemalloc_started())
+        return;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     long long now = ts.tv_sec * 1000000000ll + ts.tv_nsec;
@@ -281,22 +285,25 @@ static PGC_NOINLINE void purge_if_due(void) {
         !atomic_compare_exchange_strong_explicit(&last_purge_ns, &last, now, memory_order_relaxed,
                                                  memory_order_relaxed))
         return;
+    int saved = errno;
     JE(mallctl)("arena.4096.purge", NULL, NULL, NULL, 0); /* 4096: MALLCTL_ARENAS_ALL */
+    errno = saved;
 }
-#endif
+
+void pgc__large_tick(void) {
+    if (pgc_unlikely(++ticks_since_check == PURGE_CHECK_EVERY))
+        purge_if_due();
+}
 
 void pgc__large_free(void *p) {
     int *err = &errno, saved = *err; /* free keeps errno; jemalloc may not */
     if (pgc_likely(jemalloc_owns(p))) {
 #ifdef POOLGC_JEMALLOC_EMBEDDED
         JE(free)(p); /* the fast path dallocx lacks */
-        if (pgc_unlikely(++frees_since_check == PURGE_CHECK_EVERY)) {
-            frees_since_check = 0;
-            purge_if_due();
-        }
 #else
         JE(dallocx)(p, 0);
 #endif
+        pgc__large_tick();
     } else {
         __libc_free(p);
     }
