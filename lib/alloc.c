@@ -74,7 +74,10 @@ PGC_API void *pgc_realloc(void *p, size_t size) {
             return p;
         return move_block(p, old, size);
     }
-    if (size <= PGC_SMALL_MAX)
+    /* A large block shrinking to a pool size moves to the pools - when
+     * there are pools (with no region, jemalloc keeps it, in place if it
+     * fits, as glibc would). */
+    if (size <= PGC_SMALL_MAX && pgc__region.base)
         return move_block(p, pgc__large_usable_size(p), size);
     return pgc__large_realloc(p, size);
 }
