@@ -30,6 +30,7 @@
 
 #define MALLOCX_LG_ALIGN(la) ((int)(la))
 #define MALLOCX_ZERO ((int)0x40)
+#define JEMALLOC_SLAB_MAX ((size_t)14336) /* largest small class, 4 KiB pages */
 
 #ifdef POOLGC_JEMALLOC_EMBEDDED
 #define JE(name) pgc__je_##name
@@ -252,11 +253,12 @@ void *pgc__large_realloc(void *p, size_t size) {
     }
     if (!jemalloc_owns(p))
         return __libc_realloc(p, size);
-    /* Growth within the block's size class, or a shrink by less than half,
-     * keeps the block: jemalloc's rallocx would decide the same, after a
-     * much longer path (string builders realloc on every append). */
+    /* A new size within the usable size keeps the block, as glibc does
+     * (string builders realloc on every append), except a big shrink of a
+     * large extent, which jemalloc trims in place. Blocks of jemalloc's slab
+     * classes (up to 14 KiB) cannot shrink in place: they stay as they are. */
     size_t usable = JE(sallocx)(p, 0);
-    if (size <= usable && size > usable / 2)
+    if (size <= usable && (size > usable / 2 || usable <= JEMALLOC_SLAB_MAX))
         return p;
     int saved = errno;
     void *q = JE(rallocx)(p, size, 0); /* size > 512: 16-aligned */
