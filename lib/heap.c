@@ -190,14 +190,15 @@ static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
     return pool;
 }
 
-void *pgc__malloc_slow(pgc_heap *heap, size_t size) {
-    if (heap == &pgc__heap_empty) {
-        heap = pgc__heap_for_thread();
-        if (!heap)
-            return pgc__large_malloc(size, 0, 0);
-    } else if (heap == &pgc__heap_dead) {
-        return pgc__large_malloc(size, 0, 0);
-    }
+/* Set while this thread is in a slow path that changes its heap's lists or
+ * holds a lock. A signal handler that allocates meanwhile (not allowed, but
+ * crash handlers do it) must not re-enter: its requests go to jemalloc and
+ * its frees leave list repairs for later, instead of deadlocking on the
+ * region lock or corrupting a list half-updated. Best effort: a handler that
+ * interrupts the fast path itself can still race with it. */
+static __thread int in_slow_path;
+
+static PGC_NOINLINE void *malloc_from_pools(pgc_heap *heap, size_t size) {
     unsigned cls = pgc__class_index(size);
     if (cls == 0)
         cls = 1;
@@ -205,7 +206,7 @@ void *pgc__malloc_slow(pgc_heap *heap, size_t size) {
     pgc_pool *pool = refill(heap, cls);
     if (pgc_unlikely(!pool)) {
         heap->large_allocs++;
-        return pgc__large_malloc(size, 0, 0);
+        return NULL;
     }
     pgc_block *block = pool->free;
     pool->free = block->next;
@@ -215,13 +216,35 @@ void *pgc__malloc_slow(pgc_heap *heap, size_t size) {
     return block;
 }
 
+void *pgc__malloc_slow(pgc_heap *heap, size_t size) {
+    if (pgc_unlikely(in_slow_path))
+        return pgc__large_malloc(size, 0, 0);
+    if (heap == &pgc__heap_empty) {
+        heap = pgc__heap_for_thread();
+        if (!heap)
+            return pgc__large_malloc(size, 0, 0);
+    } else if (heap == &pgc__heap_dead) {
+        return pgc__large_malloc(size, 0, 0);
+    }
+    in_slow_path = 1;
+    void *block = malloc_from_pools(heap, size);
+    in_slow_path = 0;
+    /* NULL: the region is exhausted */
+    return pgc_likely(block != NULL) ? block : pgc__large_malloc(size, 0, 0);
+}
+
 /* The owner freed into a pool that became empty, or that was unlisted. */
 void pgc__free_local_slow(pgc_heap *heap, pgc_pool *pool) {
+    if (pgc_unlikely(in_slow_path))
+        return; /* a signal handler's free: the next free of the pool repairs */
+    in_slow_path = 1;
     if (pool->unlisted) {
         uintptr_t expected = PGC_REMOTE_FULL;
         if (!atomic_compare_exchange_strong_explicit(&pool->remote, &expected, 0,
-                                                     memory_order_acq_rel, memory_order_acquire))
+                                                     memory_order_acq_rel, memory_order_acquire)) {
+            in_slow_path = 0;
             return; /* a remote free took it: it is on heap->returned */
+        }
         pool->unlisted = 0;
         list_relist(heap, pool);
     }
@@ -230,6 +253,7 @@ void pgc__free_local_slow(pgc_heap *heap, pgc_pool *pool) {
         pool_empty(heap, pool, 1);
         errno = saved;
     }
+    in_slow_path = 0;
 }
 
 void pgc__free_remote(pgc_pool *pool, pgc_block *block) {
