@@ -31,10 +31,8 @@
  *   ring  nodes per ring                                    default 4
  *   live  objects kept alive during `auto`                  default 100000
  *
- * bench/gc_speed.c measures rings, live and chain too, repeating them inside
- * one process and printing medians, for use by hand; this program makes one
- * measurement per run, in the runner's format, so the runner can interleave
- * and repeat it like every other workload.
+ * One measurement per run, in the runner's format, so the runner can
+ * interleave and repeat it like every other workload.
  *
  * Exits with 77 (skipped) when the library it is linked with does not
  * implement the GC layer yet: the GC functions are weak references.

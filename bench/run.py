@@ -152,12 +152,6 @@ GC_IMPLS = [
                                 "n=%d" % scaled(c, 1000000)]),
 ]
 GC_BINARIES = {"poolgc": "gc_shapes", "Boehm": "gc_shapes_boehm"}
-# bench/gc_speed*: the GC layer's own measurement of rings, live and chain
-# (medians of repetitions inside one process), run once as a cross-check.
-GC_SPEED = [lambda c: [c.bin("gc_speed"), str(scaled(c, 1000000))],
-            lambda c: [c.bin("gc_speed_boehm"), str(scaled(c, 1000000))],
-            lambda c: [c.python, os.path.join(BENCH_DIR, "gc_speed.py"),
-                       str(scaled(c, 1000000))]]
 
 QUICK_SCALE = 0.3
 QUICK_REPS = 3
@@ -261,7 +255,7 @@ def clean_env(extra=None):
 TIME = "/usr/bin/time"
 
 
-def run_once(argv, env, stdin_path, timeout, cwd, preload=None, keep_output=False):
+def run_once(argv, env, stdin_path, timeout, cwd, preload=None):
     """Run a program to completion, with `preload` as its LD_PRELOAD (set by
     env(1) so that time(1) itself runs on glibc): its wall time, CPU time
     (user + sys, from wait4), peak RSS and its parsed "bench:" line."""
@@ -298,8 +292,6 @@ def run_once(argv, env, stdin_path, timeout, cwd, preload=None, keep_output=Fals
 
     sample = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_kb": rss_kb,
               "rc": proc.returncode, "status": "ok"}
-    if keep_output:
-        sample["output"] = stdout
     for line in stdout.splitlines():
         if line.startswith("bench: "):
             for word in line[len("bench: "):].split():
@@ -646,10 +638,6 @@ def gc_section(gc, meta):
           md_table(["shape"] + GC_COLUMNS, rss_rows), ""]
     md += ["- **%s**: %s" % (row, about) for row, _, _, about in GC_SHAPES if row in gc]
     md += [""]
-    if meta.get("gc_speed"):
-        md += ["Cross-check with bench/gc_speed.c, gc_speed_boehm.c and gc_speed.py (medians "
-               "of 5 repetitions inside one process):", "", "```"] + meta["gc_speed"] + \
-              ["```", ""]
     if notes:
         md += ["Cells without a value:", ""] + ["- " + n for n in sorted(set(notes))] + [""]
     return md
@@ -1154,19 +1142,8 @@ def main(argv):
            ",".join(map(str, sweep["threads"])) if sweep_workloads else "-",
            ", ".join(n for n, _ in allocators), args.reps, args.scale, threads))
     started = time.time()
-    gc_speed = []
     try:
         samples = run_jobs(jobs, args, workdir)
-        if shapes:
-            for make_argv in GC_SPEED:
-                argv_ = make_argv(ctx)
-                if not os.access(argv_[0], os.X_OK):
-                    continue
-                log("cross-check: %s" % " ".join(os.path.basename(a) for a in argv_))
-                s = run_once(argv_, clean_env(), None, args.timeout, workdir, keep_output=True)
-                gc_speed += s.get("output", "").strip().splitlines() if s["status"] == "ok" \
-                    else ["%s: %s" % (os.path.basename(argv_[-2 if argv_[0] == args.python
-                                                            else 0]), s.get("why"))]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     log("done in %s" % duration(time.time() - started))
@@ -1188,7 +1165,6 @@ def main(argv):
             "sweep_threads": sweep["threads"],
             "scaling_chart": "scaling-%dc.png" % cores if sweep_workloads else None,
             "gc_objects": scaled(ctx, 1000000),
-            "gc_speed": gc_speed,
             "python_version": python_version,
             "machine": machine(args, dict(allocators)),
             "elapsed_s": time.time() - started,
