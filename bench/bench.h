@@ -65,6 +65,26 @@ static inline void bench_args(int argc, char **argv, const struct bench_param *p
 
 /* xorshift64*: fast, deterministic for a seed, good enough to pick sizes and
  * slots; its cost must not hide the allocator's. */
+/* The GC shape programs' command line (gc_shapes.c, gc_shapes_boehm.c):
+ * SHAPE [n=N] [ring=R] [live=L]; exits with a usage line on a bad shape. */
+static inline const char *bench_gc_shape_args(int argc, char **argv, long *n, long *ring,
+                                              long *live) {
+    const struct bench_param params[] = {
+        {"n", n, "objects built or allocated"},
+        {"ring", ring, "nodes per ring"},
+        {"live", live, "objects kept alive during auto"},
+        {0, 0, 0},
+    };
+    const char *shape = argc > 1 ? argv[1] : "";
+    if (strcmp(shape, "rings") && strcmp(shape, "live") && strcmp(shape, "auto") &&
+        strcmp(shape, "chain")) {
+        fprintf(stderr, "usage: %s rings|live|auto|chain [key=value ...]\n", argv[0]);
+        exit(2);
+    }
+    bench_args(argc - 1, argv + 1, params);
+    return shape;
+}
+
 static inline uint64_t bench_rand(uint64_t *state) {
     uint64_t x = *state;
     x ^= x >> 12;

@@ -149,19 +149,7 @@ static void chain(long n) {
 
 int main(int argc, char **argv) {
     long n = 1000000, ring = 4, live = 100000;
-    const struct bench_param params[] = {
-        {"n", &n, "objects built or allocated"},
-        {"ring", &ring, "nodes per ring"},
-        {"live", &live, "objects kept alive during auto"},
-        {0, 0, 0},
-    };
-    const char *shape = argc > 1 ? argv[1] : "";
-    if (strcmp(shape, "rings") && strcmp(shape, "live") && strcmp(shape, "auto") &&
-        strcmp(shape, "chain")) {
-        fprintf(stderr, "usage: %s rings|live|auto|chain [key=value ...]\n", argv[0]);
-        return 2;
-    }
-    bench_args(argc - 1, argv + 1, params);
+    const char *shape = bench_gc_shape_args(argc, argv, &n, &ring, &live);
 
     if (!pgc_new || !pgc_collect || !pgc_get_stats) {
         bench_result("skip reason=libpoolgc_has_no_GC_layer");
