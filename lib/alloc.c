@@ -13,13 +13,14 @@
 #include <string.h>
 
 #include "alloc_inline.h"
+#include "debug.h"
 
 PGC_API void *pgc_malloc(size_t size) {
-    return pgc__malloc_inline(size);
+    return pgc_malloc_fast(size);
 }
 
 PGC_API void pgc_free(void *p) {
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 
 PGC_API void *pgc_calloc(size_t nmemb, size_t size) {
@@ -29,11 +30,11 @@ PGC_API void *pgc_calloc(size_t nmemb, size_t size) {
         return NULL;
     }
     if (bytes <= PGC_SMALL_MAX) {
-        void *p = pgc__malloc_inline(bytes);
+        void *p = pgc_malloc_fast(bytes);
         /* Zero the whole block: malloc_usable_size promises all of it. */
         if (pgc_likely(p != NULL)) {
-            if (pgc__in_region(p))
-                memset(p, 0, pgc__pool_of(p)->block_size);
+            if (pgc_in_region(p))
+                memset(p, 0, pgc_pool_of(p)->block_size);
             else
                 memset(p, 0, pgc__large_usable_size(p));
         }
@@ -43,34 +44,34 @@ PGC_API void *pgc_calloc(size_t nmemb, size_t size) {
 }
 
 PGC_API size_t pgc_usable_size(const void *p) {
-    if (pgc__in_region(p))
-        return pgc__pool_of(p)->block_size;
+    if (pgc_in_region(p))
+        return pgc_pool_of(p)->block_size;
     return p ? pgc__large_usable_size(p) : 0;
 }
 
 /* Move a block to a new one of `size` bytes. */
 static void *move_block(void *p, size_t old_usable, size_t size) {
-    void *q = pgc__malloc_inline(size);
+    void *q = pgc_malloc_fast(size);
     if (q) {
         memcpy(q, p, old_usable < size ? old_usable : size);
-        pgc__free_inline(p);
+        pgc_free_fast(p);
     }
     return q;
 }
 
 PGC_API void *pgc_realloc(void *p, size_t size) {
     if (!p)
-        return pgc__malloc_inline(size);
+        return pgc_malloc_fast(size);
     if (size == 0) { /* glibc: free and return NULL */
-        pgc__free_inline(p);
+        pgc_free_fast(p);
         return NULL;
     }
-    if (pgc__in_region(p)) {
-        pgc_pool *pool = pgc__pool_of(p);
+    if (pgc_in_region(p)) {
+        pgc_pool *pool = pgc_pool_of(p);
         size_t old = pool->block_size;
         /* Same class, or shrinking by less than a quarter (pymalloc's rule):
          * keep the block. */
-        if (pgc__class_index(size) == pool->cls || (size <= old && 4 * size > 3 * old))
+        if (pgc_class_index(size) == pool->cls || (size <= old && 4 * size > 3 * old))
             return p;
         return move_block(p, old, size);
     }
@@ -84,9 +85,9 @@ PGC_API void *pgc_realloc(void *p, size_t size) {
 
 /* glibc 2.36's _mid_memalign: alignments up to 16 are plain malloc, others
  * are rounded up to a power of two; aligned_alloc is the same function. */
-void *pgc__memalign(size_t alignment, size_t size) {
+void *pgc__alloc_memalign(size_t alignment, size_t size) {
     if (alignment <= PGC_ALIGNMENT)
-        return pgc__malloc_inline(size);
+        return pgc_malloc_fast(size);
     if (alignment > SIZE_MAX / 2 + 1) {
         errno = EINVAL;
         return NULL;
@@ -97,13 +98,13 @@ void *pgc__memalign(size_t alignment, size_t size) {
 }
 
 PGC_API void *pgc_aligned_alloc(size_t alignment, size_t size) {
-    return pgc__memalign(alignment, size);
+    return pgc__alloc_memalign(alignment, size);
 }
 
 PGC_API int pgc_posix_memalign(void **memptr, size_t alignment, size_t size) {
     if (alignment % sizeof(void *) != 0 || (alignment & (alignment - 1)) != 0 || alignment == 0)
         return EINVAL;
-    void *p = pgc__memalign(alignment, size);
+    void *p = pgc__alloc_memalign(alignment, size);
     if (!p)
         return ENOMEM;
     *memptr = p;
@@ -112,41 +113,27 @@ PGC_API int pgc_posix_memalign(void **memptr, size_t alignment, size_t size) {
 
 PGC_API int pgc_trim(size_t pad) {
     (void)pad;
-    pgc__heap_collect_all(pgc__tls_heap);
-    pgc__heaps_reclaim_abandoned();
+    pgc__heap_reclaim(pgc__heap_tls);
+    pgc__heap_reclaim_abandoned();
     int released = pgc__region_trim();
     released |= pgc__large_trim();
     return released;
 }
 
-/* POOLGC_DEBUG: catch double frees and pointers into the middle of blocks. A
- * freed block carries a mark in its second word (the first is the free-list
- * link); the slow path, which every allocation takes in debug mode, clears it. */
-#define DEBUG_FREED_MARK ((uintptr_t)0x5ca1ab1edeadbeefull)
-
-static void debug_check_free(pgc_pool *pool, void *p) {
-    uintptr_t offset = (uintptr_t)p - (uintptr_t)pgc__pool_data(pool);
-    if (pool->owner == NULL || offset >= pool->next_offset || offset % pool->block_size != 0)
-        pgc__fatal("poolgc: free(): invalid pointer %p (not a block poolgc handed out)", p);
-    uintptr_t *words = p;
-    uintptr_t mark = DEBUG_FREED_MARK ^ (uintptr_t)p;
-    if (words[1] == mark)
-        pgc__fatal("poolgc: free(): double free of %p (%u-byte block)", p, pool->block_size);
-    words[1] = mark;
-}
-
-void pgc__free_pool_slow(void *p) {
-    pgc_pool *pool = pgc__pool_of(p);
-    pgc_heap *heap = pgc__tls_heap;
+/* Frees of pool blocks that are not the owner's plain local free: remote
+ * frees, and every free in debug mode (debug.h). */
+void pgc__alloc_free_pool_slow(void *p) {
+    pgc_pool *pool = pgc_pool_of(p);
+    pgc_heap *heap = pgc__heap_tls;
     pgc_block *block = p;
-    if (pgc__options.debug)
-        debug_check_free(pool, p);
+    if (pgc_debug_mode())
+        pgc_debug_on_free(pool, p);
     if (pool->owner != heap) {
-        pgc__free_remote(pool, block);
+        pgc__heap_free_remote(pool, block);
         return;
     }
     block->next = pool->free;
     pool->free = block;
     if (--pool->used == 0 || pool->unlisted)
-        pgc__free_local_slow(heap, pool);
+        pgc__heap_free_local_slow(heap, pool);
 }

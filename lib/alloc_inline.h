@@ -11,42 +11,41 @@
 #ifndef POOLGC_ALLOC_INLINE_H
 #define POOLGC_ALLOC_INLINE_H
 
+#include "debug.h"
 #include "internal.h"
 
-static inline __attribute__((always_inline)) void *pgc__malloc_inline(size_t size) {
-    pgc_heap *heap = pgc__tls_heap;
+static inline __attribute__((always_inline)) void *pgc_malloc_fast(size_t size) {
+    pgc_heap *heap = pgc__heap_tls;
     if (pgc_likely(size <= PGC_SMALL_MAX)) {
-        pgc_pool *pool = heap->current[pgc__class_index(size)];
+        pgc_pool *pool = heap->current[pgc_class_index(size)];
         pgc_block *block = pool->free;
         if (pgc_likely(block != NULL)) {
             pool->free = block->next;
             pool->used++;
             return block;
         }
-        return pgc__malloc_slow(heap, size);
+        return pgc__heap_malloc_slow(heap, size);
     }
-    if (heap != &pgc__heap_empty && heap != &pgc__heap_dead)
-        heap->large_allocs++;
+    if (heap != &pgc__heap_none && heap != &pgc__heap_exited)
+        heap->jemalloc_requests++;
     return pgc__large_malloc_plain(size);
 }
 
-/* Frees of pool blocks that are not the owner's plain local free: remote
- * frees, and every free in debug mode (alloc.c). */
-PGC_INTERNAL void pgc__free_pool_slow(void *p);
+PGC_INTERNAL void pgc__alloc_free_pool_slow(void *p); /* remote, or debug mode */
 
-static inline __attribute__((always_inline)) void pgc__free_inline(void *p) {
-    if (pgc_likely(pgc__in_region(p))) {
-        pgc_pool *pool = pgc__pool_of(p);
-        pgc_heap *heap = pgc__tls_heap;
-        if (pgc_likely(pool->owner == heap && !pgc__options.debug)) {
+static inline __attribute__((always_inline)) void pgc_free_fast(void *p) {
+    if (pgc_likely(pgc_in_region(p))) {
+        pgc_pool *pool = pgc_pool_of(p);
+        pgc_heap *heap = pgc__heap_tls;
+        if (pgc_likely(pool->owner == heap && !pgc_debug_mode())) {
             pgc_block *block = (pgc_block *)p;
             block->next = pool->free;
             pool->free = block;
             if (pgc_unlikely(--pool->used == 0 || pool->unlisted))
-                pgc__free_local_slow(heap, pool);
+                pgc__heap_free_local_slow(heap, pool);
             return;
         }
-        pgc__free_pool_slow(p);
+        pgc__alloc_free_pool_slow(p);
         return;
     }
     if (p)

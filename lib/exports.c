@@ -18,10 +18,10 @@
 #include "alloc_inline.h"
 
 PGC_API void *malloc(size_t size) {
-    return pgc__malloc_inline(size);
+    return pgc_malloc_fast(size);
 }
 PGC_API void free(void *p) {
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 PGC_API void *calloc(size_t nmemb, size_t size) {
     return pgc_calloc(nmemb, size);
@@ -43,13 +43,13 @@ PGC_API int posix_memalign(void **memptr, size_t alignment, size_t size) {
     return pgc_posix_memalign(memptr, alignment, size);
 }
 PGC_API void *aligned_alloc(size_t alignment, size_t size) {
-    return pgc__memalign(alignment, size);
+    return pgc__alloc_memalign(alignment, size);
 }
 PGC_API void *memalign(size_t alignment, size_t size) {
-    return pgc__memalign(alignment, size);
+    return pgc__alloc_memalign(alignment, size);
 }
 PGC_API void *valloc(size_t size) {
-    return pgc__memalign(PGC_PAGE_SIZE, size);
+    return pgc__alloc_memalign(PGC_PAGE_SIZE, size);
 }
 
 /* pvalloc: the size rounded up to whole pages; pvalloc(0) is one page. */
@@ -60,7 +60,7 @@ PGC_API void *pvalloc(size_t size) {
         return NULL;
     }
     rounded &= ~(PGC_PAGE_SIZE - 1);
-    return pgc__memalign(PGC_PAGE_SIZE, rounded ? rounded : PGC_PAGE_SIZE);
+    return pgc__alloc_memalign(PGC_PAGE_SIZE, rounded ? rounded : PGC_PAGE_SIZE);
 }
 
 PGC_API size_t malloc_usable_size(void *p) {
@@ -72,12 +72,12 @@ PGC_API void free_sized(void *p, size_t size);
 PGC_API void free_aligned_sized(void *p, size_t alignment, size_t size);
 void free_sized(void *p, size_t size) {
     (void)size; /* not trusted: a wrong size must not corrupt the heap */
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 void free_aligned_sized(void *p, size_t alignment, size_t size) {
     (void)alignment;
     (void)size; /* not trusted: a wrong size must not corrupt the heap */
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 
 /* ---- glibc's extras ------------------------------------------------------ */
@@ -107,9 +107,9 @@ PGC_API struct mallinfo2 mallinfo2(void) {
     struct mallinfo2 mi = {0};
     mi.arena = s.region.arenas_mapped * PGC_ARENA_SIZE; /* pool arenas */
     mi.ordblks = s.region.arenas_mapped;
-    mi.hblkhd = s.jemalloc_bytes;                       /* the large path */
-    mi.uordblks = s.pool_bytes_used + s.jemalloc_bytes; /* in use */
-    mi.fordblks = s.pool_bytes_free;                    /* free in held pools */
+    mi.hblkhd = s.jemalloc_bytes;                         /* the large path */
+    mi.uordblks = s.pool_bytes_in_use + s.jemalloc_bytes; /* in use */
+    mi.fordblks = s.pool_bytes_free;                      /* free in held pools */
     return mi;
 }
 

@@ -33,7 +33,7 @@ static __attribute__((noreturn, cold)) void throw_bad_alloc(size_t size) {
         *exception = &_ZTVSt9bad_alloc[2]; /* past offset-to-top and typeinfo */
         __cxa_throw(exception, _ZTISt9bad_alloc, _ZNSt9bad_allocD1Ev);
     }
-    pgc__fatal(
+    pgc__message_fatal(
         "poolgc: operator new(%zu): out of memory, and no C++ runtime to throw std::bad_alloc",
         size);
 }
@@ -45,19 +45,19 @@ static PGC_NOINLINE void *new_retry(size_t size, size_t alignment) {
         if (!handler)
             throw_bad_alloc(size);
         handler();
-        void *p = alignment ? pgc__memalign(alignment, size) : pgc__malloc_inline(size);
+        void *p = alignment ? pgc__alloc_memalign(alignment, size) : pgc_malloc_fast(size);
         if (p)
             return p;
     }
 }
 
 static inline void *new_plain(size_t size) {
-    void *p = pgc__malloc_inline(size);
+    void *p = pgc_malloc_fast(size);
     return pgc_likely(p != NULL) ? p : new_retry(size, 0);
 }
 
 static inline void *new_aligned(size_t size, size_t alignment) {
-    void *p = pgc__memalign(alignment, size);
+    void *p = pgc__alloc_memalign(alignment, size);
     return pgc_likely(p != NULL) ? p : new_retry(size, alignment);
 }
 
@@ -70,11 +70,11 @@ PGC_API void *_Znam(size_t size) {
 }
 PGC_API void *_ZnwmRKSt9nothrow_t(size_t size, const void *nt) {
     (void)nt;
-    return pgc__malloc_inline(size);
+    return pgc_malloc_fast(size);
 }
 PGC_API void *_ZnamRKSt9nothrow_t(size_t size, const void *nt) {
     (void)nt;
-    return pgc__malloc_inline(size);
+    return pgc_malloc_fast(size);
 }
 PGC_API void *_ZnwmSt11align_val_t(size_t size, size_t alignment) {
     return new_aligned(size, alignment);
@@ -84,62 +84,62 @@ PGC_API void *_ZnamSt11align_val_t(size_t size, size_t alignment) {
 }
 PGC_API void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t size, size_t alignment, const void *nt) {
     (void)nt;
-    return pgc__memalign(alignment, size);
+    return pgc__alloc_memalign(alignment, size);
 }
 PGC_API void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t size, size_t alignment, const void *nt) {
     (void)nt;
-    return pgc__memalign(alignment, size);
+    return pgc__alloc_memalign(alignment, size);
 }
 
 /* operator delete / delete[]: plain, sized, aligned, sized+aligned, nothrow,
  * aligned+nothrow. */
 PGC_API void _ZdlPv(void *p) {
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 PGC_API void _ZdaPv(void *p) {
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 PGC_API void _ZdlPvm(void *p, size_t size) {
     (void)size; /* not trusted: a wrong size must not corrupt the heap */
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 PGC_API void _ZdaPvm(void *p, size_t size) {
     (void)size; /* not trusted: a wrong size must not corrupt the heap */
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 PGC_API void _ZdlPvSt11align_val_t(void *p, size_t alignment) {
     (void)alignment;
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 PGC_API void _ZdaPvSt11align_val_t(void *p, size_t alignment) {
     (void)alignment;
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 PGC_API void _ZdlPvmSt11align_val_t(void *p, size_t size, size_t alignment) {
     (void)alignment;
     (void)size; /* not trusted: a wrong size must not corrupt the heap */
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 PGC_API void _ZdaPvmSt11align_val_t(void *p, size_t size, size_t alignment) {
     (void)alignment;
     (void)size; /* not trusted: a wrong size must not corrupt the heap */
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 PGC_API void _ZdlPvRKSt9nothrow_t(void *p, const void *nt) {
     (void)nt;
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 PGC_API void _ZdaPvRKSt9nothrow_t(void *p, const void *nt) {
     (void)nt;
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 PGC_API void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t alignment, const void *nt) {
     (void)alignment;
     (void)nt;
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }
 PGC_API void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t alignment, const void *nt) {
     (void)alignment;
     (void)nt;
-    pgc__free_inline(p);
+    pgc_free_fast(p);
 }

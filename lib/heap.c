@@ -24,38 +24,38 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "debug.h"
 #include "internal.h"
 
 /* The pool of the sentinel heaps: never has a free block. */
-static pgc_pool empty_pool;
+static pgc_pool sentinel_pool;
 
 #define EMPTY_CURRENT                                                                              \
-    { [0 ... PGC_NUM_CLASSES] = &empty_pool }
-pgc_heap pgc__heap_empty = {.current = EMPTY_CURRENT};
-pgc_heap pgc__heap_dead = {.current = EMPTY_CURRENT};
-__thread pgc_heap *pgc__tls_heap = &pgc__heap_empty;
+    { [0 ... PGC_NUM_CLASSES] = &sentinel_pool }
+pgc_heap pgc__heap_none = {.current = EMPTY_CURRENT};
+pgc_heap pgc__heap_exited = {.current = EMPTY_CURRENT};
+__thread pgc_heap *pgc__heap_tls = &pgc__heap_none;
 
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static pgc_heap *all_heaps;       /* every heap ever made */
 static pgc_heap *abandoned_heaps; /* heaps of exited threads */
-static pgc_heap *spare_heaps;     /* carved from a mapping, not handed out yet */
-static size_t spare_count;
+static pgc_heap *fresh_heaps;     /* carved from a mapping, not handed out yet */
+static size_t fresh_heap_count;
 
-void pgc__heaps_lock(void) {
+void pgc__heap_list_lock(void) {
     pthread_mutex_lock(&heaps_lock);
 }
-void pgc__heaps_unlock(void) {
+void pgc__heap_list_unlock(void) {
     pthread_mutex_unlock(&heaps_lock);
 }
 
 /* ---- the class lists ------------------------------------------------------ */
 
-/* Make `pool` (or nothing) the head of class cls, and the fast path's pool.
- * In debug mode the fast path is left empty so that every allocation passes
- * the slow path, which clears the block's double-free mark. */
+/* Make `pool` (or nothing) the head of class cls, and the fast path's pool
+ * (never in debug mode, see debug.h). */
 static void set_head(pgc_heap *heap, unsigned cls, pgc_pool *pool) {
     heap->partial[cls] = pool;
-    pgc_pool *fast = (pool && !pgc__options.debug) ? pool : &empty_pool;
+    pgc_pool *fast = pool ? pgc_debug_fast_pool(pool, &sentinel_pool) : &sentinel_pool;
     heap->current[cls] = fast;
     if (cls == 1)
         heap->current[0] = fast;
@@ -110,37 +110,37 @@ static int unlist_if_full(pgc_heap *heap, pgc_pool *pool) {
         pool->unlisted = 1;
         return 1;
     }
-    pgc__pool_collect_remote(pool);
+    pgc__pool_reclaim_remote(pool);
     return 0;
 }
 
 /* An empty pool goes to the heap's spares, or back to the region when the
  * heap has enough (or is being given up: keep_spare 0). */
 static void pool_retire(pgc_heap *heap, pgc_pool *pool, int keep_spare) {
-    if (keep_spare && heap->empty_count < PGC_HEAP_EMPTY_POOLS) {
+    if (keep_spare && heap->spare_count < PGC_HEAP_SPARE_POOLS) {
         pool->cls = 0;
-        pool->next = heap->empty_pools;
-        heap->empty_pools = pool;
-        heap->empty_count++;
+        pool->next = heap->spare_pools;
+        heap->spare_pools = pool;
+        heap->spare_count++;
     } else {
-        pgc__pool_give_back(pool);
+        pgc__region_give_pool(pool);
     }
 }
 
-static void pool_empty(pgc_heap *heap, pgc_pool *pool, int keep) {
+static void retire_empty_pool(pgc_heap *heap, pgc_pool *pool, int keep) {
     if (keep && pool->next == pool)
         return; /* the class's only pool: keep it for the next malloc */
     list_unlink(heap, pool);
     pool_retire(heap, pool, keep);
 }
 
-static void spares_give_back(pgc_heap *heap) {
-    while (heap->empty_pools) {
-        pgc_pool *pool = heap->empty_pools;
-        heap->empty_pools = pool->next;
-        pgc__pool_give_back(pool);
+static void give_back_spares(pgc_heap *heap) {
+    while (heap->spare_pools) {
+        pgc_pool *pool = heap->spare_pools;
+        heap->spare_pools = pool->next;
+        pgc__region_give_pool(pool);
     }
-    heap->empty_count = 0;
+    heap->spare_count = 0;
 }
 
 /* Relist the full pools other threads freed into. */
@@ -151,7 +151,7 @@ static void take_returned(pgc_heap *heap) {
     while (pool) {
         pgc_pool *next = pool->returned_next;
         pool->unlisted = 0;
-        pgc__pool_collect_remote(pool);
+        pgc__pool_reclaim_remote(pool);
         if (pool->used == 0) {
             pool_retire(heap, pool, 1);
         } else {
@@ -176,11 +176,11 @@ static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
         if (pass == 0)
             take_returned(heap);
     }
-    pool = heap->empty_pools;
+    pool = heap->spare_pools;
     if (pool) {
-        heap->empty_pools = pool->next;
-        heap->empty_count--;
-    } else if (!(pool = pgc__pool_take())) {
+        heap->spare_pools = pool->next;
+        heap->spare_count--;
+    } else if (!(pool = pgc__region_take_pool())) {
         return NULL;
     }
     pgc__pool_init(pool, heap, cls);
@@ -199,31 +199,30 @@ static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
 static __thread int in_slow_path;
 
 static PGC_NOINLINE void *malloc_from_pools(pgc_heap *heap, size_t size) {
-    unsigned cls = pgc__class_index(size);
+    unsigned cls = pgc_class_index(size);
     if (cls == 0)
         cls = 1;
     pgc__large_tick(); /* a program that stopped freeing large blocks still purges */
     pgc_pool *pool = refill(heap, cls);
     if (pgc_unlikely(!pool)) {
-        heap->large_allocs++;
+        heap->jemalloc_requests++;
         return NULL;
     }
     pgc_block *block = pool->free;
     pool->free = block->next;
     pool->used++;
-    if (pgc_unlikely(pgc__options.debug))
-        ((uintptr_t *)block)[1] = 0; /* clear the double-free mark */
+    pgc_debug_on_malloc(block);
     return block;
 }
 
-void *pgc__malloc_slow(pgc_heap *heap, size_t size) {
+void *pgc__heap_malloc_slow(pgc_heap *heap, size_t size) {
     if (pgc_unlikely(in_slow_path))
         return pgc__large_malloc(size, 0, 0);
-    if (heap == &pgc__heap_empty) {
+    if (heap == &pgc__heap_none) {
         heap = pgc__heap_for_thread();
         if (!heap)
             return pgc__large_malloc(size, 0, 0);
-    } else if (heap == &pgc__heap_dead) {
+    } else if (heap == &pgc__heap_exited) {
         return pgc__large_malloc(size, 0, 0);
     }
     in_slow_path = 1;
@@ -234,7 +233,7 @@ void *pgc__malloc_slow(pgc_heap *heap, size_t size) {
 }
 
 /* The owner freed into a pool that became empty, or that was unlisted. */
-void pgc__free_local_slow(pgc_heap *heap, pgc_pool *pool) {
+void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool) {
     if (pgc_unlikely(in_slow_path))
         return; /* a signal handler's free: the next free of the pool repairs */
     in_slow_path = 1;
@@ -250,13 +249,13 @@ void pgc__free_local_slow(pgc_heap *heap, pgc_pool *pool) {
     }
     if (pool->used == 0) {
         int saved = errno;
-        pool_empty(heap, pool, 1);
+        retire_empty_pool(heap, pool, 1);
         errno = saved;
     }
     in_slow_path = 0;
 }
 
-void pgc__free_remote(pgc_pool *pool, pgc_block *block) {
+void pgc__heap_free_remote(pgc_pool *pool, pgc_block *block) {
     uintptr_t old = atomic_load_explicit(&pool->remote, memory_order_relaxed);
     do {
         block->next = (pgc_block *)(old & ~PGC_REMOTE_FULL);
@@ -276,7 +275,7 @@ void pgc__free_remote(pgc_pool *pool, pgc_block *block) {
 /* Take back everything other threads freed, and return empty pools and the
  * spares to the region (keeping each class's last pool when the heap stays
  * in use). */
-static void collect_all(pgc_heap *heap, int keep_last) {
+static void reclaim_all(pgc_heap *heap, int keep_last) {
     take_returned(heap);
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
         pgc_pool *head = heap->partial[cls];
@@ -287,20 +286,20 @@ static void collect_all(pgc_heap *heap, int keep_last) {
         for (;;) {
             pgc_pool *next = pool->next;
             int last = pool == stop;
-            pgc__pool_collect_remote(pool);
+            pgc__pool_reclaim_remote(pool);
             if (pool->used == 0)
-                pool_empty(heap, pool, keep_last);
+                retire_empty_pool(heap, pool, keep_last);
             if (last)
                 break;
             pool = next;
         }
     }
-    spares_give_back(heap);
+    give_back_spares(heap);
 }
 
-void pgc__heap_collect_all(pgc_heap *heap) {
-    if (heap != &pgc__heap_empty && heap != &pgc__heap_dead)
-        collect_all(heap, 1);
+void pgc__heap_reclaim(pgc_heap *heap) {
+    if (heap != &pgc__heap_none && heap != &pgc__heap_exited)
+        reclaim_all(heap, 1);
 }
 
 /* ---- heaps and threads ---------------------------------------------------- */
@@ -308,21 +307,21 @@ void pgc__heap_collect_all(pgc_heap *heap) {
 static void heap_init(pgc_heap *heap) {
     memset(heap, 0, sizeof *heap);
     for (unsigned i = 0; i <= PGC_NUM_CLASSES; i++)
-        heap->current[i] = &empty_pool;
+        heap->current[i] = &sentinel_pool;
 }
 
 /* Heaps live in memory we map ourselves, a batch at a time. heaps_lock held. */
 static pgc_heap *heap_new(void) {
-    if (!spare_count) {
+    if (!fresh_heap_count) {
         size_t bytes = 64 * 1024;
         void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED)
             return NULL;
-        spare_heaps = m;
-        spare_count = bytes / sizeof(pgc_heap);
+        fresh_heaps = m;
+        fresh_heap_count = bytes / sizeof(pgc_heap);
     }
-    pgc_heap *heap = spare_heaps++;
-    spare_count--;
+    pgc_heap *heap = fresh_heaps++;
+    fresh_heap_count--;
     heap_init(heap);
     heap->next_heap = all_heaps;
     all_heaps = heap;
@@ -332,16 +331,16 @@ static pgc_heap *heap_new(void) {
 static pthread_key_t heap_key;
 static int heap_key_ok;
 
-void pgc__heaps_init(void) {
+void pgc__heap_setup(void) {
     heap_key_ok = pthread_key_create(&heap_key, pgc__heap_thread_exit) == 0;
 }
 
 /* The calling thread's first allocation: adopt an abandoned heap or make one.
  * NULL when pools cannot be used (the region could not be reserved). */
 pgc_heap *pgc__heap_for_thread(void) {
-    pgc__ensure_init();
+    pgc__init_ensure();
     if (!pgc__region.base) {
-        pgc__tls_heap = &pgc__heap_dead;
+        pgc__heap_tls = &pgc__heap_exited;
         return NULL;
     }
     pthread_mutex_lock(&heaps_lock);
@@ -354,11 +353,11 @@ pgc_heap *pgc__heap_for_thread(void) {
         heap->state = PGC_HEAP_OWNED;
     pthread_mutex_unlock(&heaps_lock);
     if (!heap) {
-        pgc__tls_heap = &pgc__heap_dead;
+        pgc__heap_tls = &pgc__heap_exited;
         return NULL;
     }
     /* Set the TLS slot first: pthread_setspecific may itself call calloc. */
-    pgc__tls_heap = heap;
+    pgc__heap_tls = heap;
     if (heap_key_ok)
         pthread_setspecific(heap_key, heap);
     return heap;
@@ -370,8 +369,8 @@ pgc_heap *pgc__heap_for_thread(void) {
 void pgc__heap_thread_exit(void *arg) {
     pgc_heap *heap = arg;
     int saved = errno;
-    pgc__tls_heap = &pgc__heap_dead;
-    collect_all(heap, 0);
+    pgc__heap_tls = &pgc__heap_exited;
+    reclaim_all(heap, 0);
     pthread_mutex_lock(&heaps_lock);
     heap->state = PGC_HEAP_ABANDONED;
     heap->next_abandoned = abandoned_heaps;
@@ -382,20 +381,20 @@ void pgc__heap_thread_exit(void *arg) {
 
 /* Take back what other threads freed into abandoned heaps, so that their
  * empty pools go back to the region (for statistics and trim). */
-void pgc__heaps_reclaim_abandoned(void) {
+void pgc__heap_reclaim_abandoned(void) {
     pthread_mutex_lock(&heaps_lock);
     for (pgc_heap *heap = abandoned_heaps; heap; heap = heap->next_abandoned)
-        collect_all(heap, 0);
+        reclaim_all(heap, 0);
     pthread_mutex_unlock(&heaps_lock);
 }
 
 /* In a forked child only the forking thread lives on: every other heap
  * becomes adoptable. */
-void pgc__heaps_after_fork_child(void) {
+void pgc__heap_after_fork_child(void) {
     pthread_mutex_init(&heaps_lock, NULL);
     abandoned_heaps = NULL;
     for (pgc_heap *heap = all_heaps; heap; heap = heap->next_heap) {
-        if (heap == pgc__tls_heap)
+        if (heap == pgc__heap_tls)
             continue;
         heap->state = PGC_HEAP_ABANDONED;
         heap->next_abandoned = abandoned_heaps;
@@ -403,16 +402,16 @@ void pgc__heaps_after_fork_child(void) {
     }
 }
 
-uint64_t pgc__heaps_pools_taken(unsigned cls) {
+uint64_t pgc__heap_pools_taken(unsigned cls) {
     uint64_t n = 0;
     for (pgc_heap *heap = all_heaps; heap; heap = heap->next_heap)
         n += heap->pools_taken[cls];
     return n;
 }
 
-uint64_t pgc__heaps_large_allocs(void) {
+uint64_t pgc__heap_jemalloc_requests(void) {
     uint64_t n = 0;
     for (pgc_heap *heap = all_heaps; heap; heap = heap->next_heap)
-        n += heap->large_allocs;
+        n += heap->jemalloc_requests;
     return n;
 }

@@ -1,38 +1,61 @@
 /*
- * init.c - start-up, fork and exit.
+ * init.c - start-up, the lock order, fork, and exit.
  *
  * The first allocation can come before any constructor runs (the dynamic
  * loader, other libraries' constructors), so initialisation is lazy: the
- * first slow-path allocation of any thread calls pgc__ensure_init(), which
+ * first slow-path allocation of any thread calls pgc__init_ensure(), which
  * reads the options and reserves the pool region, using only getenv and
  * system calls (no allocation, so nothing can recurse into it). jemalloc is
  * not touched: it initialises on the first large request, and any small
  * allocation made during its start-up is served by the pools.
  *
- * The constructor registers the fork handlers, which allocate; at that point
- * the pools already work. The destructor prints the statistics at exit.
+ * The locks, in the order they are taken (a thread holding one may take
+ * those below it, never those above):
+ *
+ *   1. the GC lock      pgc_lock(), gc/object.c: held by the program around
+ *                       GC calls, which allocate
+ *   2. the heaps lock   heap.c: the list of heaps, adoption at thread start
+ *                       and exit, reclaiming abandoned heaps
+ *   3. the region lock  region.c: arenas and the pools they hand out
+ *   4. the init lock    here: start-up only
+ *
+ * jemalloc's own locks sit below all of these (the large path is called
+ * with none of them held, or from under 2 and 3 only when giving memory
+ * back), and jemalloc registers its own fork handlers.
+ *
+ * fork: the constructor registers the only pthread_atfork handlers of
+ * poolgc, below. prepare takes every lock in the order above, so that the
+ * child finds none held mid-update; the parent releases them in reverse; the
+ * child re-creates them (the GC lock held again if the forking thread held
+ * it) and makes the heaps of the threads that did not survive adoptable. The
+ * heaps' own lists need no lock: only their thread touches them.
+ *
+ * The destructor prints the statistics at exit.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "gc/internal.h"
 #include "internal.h"
 
 static _Atomic int initialized;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void pgc__ensure_init(void) {
+void pgc__init_ensure(void) {
     if (pgc_likely(atomic_load_explicit(&initialized, memory_order_acquire)))
         return;
     pthread_mutex_lock(&init_lock);
     if (!atomic_load_explicit(&initialized, memory_order_relaxed)) {
+        pgc__message_init();
         pgc__options_read();
         int ok = pgc__region_init(pgc__options.region_size);
-        pgc__heaps_init();
+        pgc__heap_setup();
         if (pgc__options.verbose) {
             if (ok)
-                pgc__message("poolgc: pool region of %zu MiB reserved at %p (%zu arenas of 1 MiB)",
-                             pgc__region.size >> 20, (void *)pgc__region.base,
-                             pgc__region.size / PGC_ARENA_SIZE);
+                pgc__message(
+                    "poolgc: pool region of %zu MiB reserved at %p (%zu arenas of %zu KiB)",
+                    pgc__region.size >> 20, (void *)pgc__region.base,
+                    pgc__region.size / PGC_ARENA_SIZE, PGC_ARENA_SIZE >> 10);
             else
                 pgc__message(
                     "poolgc: no pool region could be reserved; every request goes to jemalloc");
@@ -44,25 +67,29 @@ void pgc__ensure_init(void) {
     pthread_mutex_unlock(&init_lock);
 }
 
-/* fork: take every lock so that the child finds none held mid-update. The
- * heaps' own lists need no lock: only their thread touches them. */
 static void fork_prepare(void) {
-    pgc__heaps_lock();
+    pgc__object_fork_prepare();
+    pgc__heap_list_lock();
     pgc__region_lock();
+    pthread_mutex_lock(&init_lock);
 }
 
 static void fork_parent(void) {
+    pthread_mutex_unlock(&init_lock);
     pgc__region_unlock();
-    pgc__heaps_unlock();
+    pgc__heap_list_unlock();
+    pgc__object_fork_parent();
 }
 
 static void fork_child(void) {
+    pthread_mutex_init(&init_lock, NULL);
     pgc__region_after_fork_child();
-    pgc__heaps_after_fork_child();
+    pgc__heap_after_fork_child();
+    pgc__object_fork_child();
 }
 
 __attribute__((constructor)) static void pgc_constructor(void) {
-    pgc__ensure_init();
+    pgc__init_ensure();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 

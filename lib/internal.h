@@ -26,7 +26,7 @@
  * 3000-object churn).
  *
  * - "Is p a pool block?" is one subtraction and one compare against the
- *   region; its pool header is found from p's arena and slot (pgc__pool_of).
+ *   region; its pool header is found from p's arena and slot (pgc_pool_of).
  * - A pool belongs to one thread heap at a time (pool->owner). Only the owner
  *   touches pool->free and the list links; other threads return blocks with
  *   an atomic push onto pool->remote.
@@ -37,6 +37,7 @@
 #ifndef POOLGC_INTERNAL_H
 #define POOLGC_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,17 +66,17 @@
 #define PGC_POOLS_PER_ARENA (PGC_SLOTS_PER_ARENA - 1)        /* slot 0: headers */
 
 #define PGC_PAGE_SIZE ((size_t)4096)
-#define PGC_HEAP_EMPTY_POOLS 8 /* empty pools a heap keeps (128 KiB) */
+#define PGC_HEAP_SPARE_POOLS 8 /* empty pools a heap keeps (128 KiB) */
 /* Default pool region: address space only (PROT_NONE, MAP_NORESERVE) until
  * arenas are carved from it. POOLGC_REGION overrides it. */
 #define PGC_REGION_DEFAULT ((size_t)64 << 30)
 
 /* Size class of a request of n <= PGC_SMALL_MAX bytes: 1..32 for block sizes
  * 16..512; malloc(0) maps to index 0, which heaps alias to class 1. */
-static inline unsigned pgc__class_index(size_t n) {
+static inline unsigned pgc_class_index(size_t n) {
     return (unsigned)((n + PGC_ALIGNMENT - 1) >> PGC_ALIGNMENT_SHIFT);
 }
-static inline size_t pgc__class_size(unsigned cls) {
+static inline size_t pgc_class_size(unsigned cls) {
     return (size_t)cls << PGC_ALIGNMENT_SHIFT;
 }
 
@@ -118,7 +119,7 @@ _Static_assert(PGC_SLOTS_PER_ARENA *PGC_POOL_HEADER_SIZE <= PGC_POOL_SIZE,
                "headers overflow slot 0");
 
 /* The header of the pool that block p lies in. */
-static inline pgc_pool *pgc__pool_of(const void *p) {
+static inline pgc_pool *pgc_pool_of(const void *p) {
     uintptr_t a = (uintptr_t)p;
     uintptr_t arena = a & ~(uintptr_t)(PGC_ARENA_SIZE - 1);
     uintptr_t slot = (a >> PGC_POOL_SHIFT) & (PGC_SLOTS_PER_ARENA - 1);
@@ -126,7 +127,7 @@ static inline pgc_pool *pgc__pool_of(const void *p) {
 }
 
 /* The first block of a pool. */
-static inline char *pgc__pool_data(const pgc_pool *pool) {
+static inline char *pgc_pool_data(const pgc_pool *pool) {
     uintptr_t h = (uintptr_t)pool;
     uintptr_t arena = h & ~(uintptr_t)(PGC_ARENA_SIZE - 1);
     uintptr_t slot = (h - arena) / PGC_POOL_HEADER_SIZE;
@@ -154,19 +155,19 @@ typedef struct pgc_heap {
     /* Empty pools kept for the next pool this heap needs, of any class (cls
      * 0, linked by next): spares the region lock and arena churn when a
      * program frees a structure and builds the next one. */
-    pgc_pool *empty_pools;
-    unsigned empty_count;
+    pgc_pool *spare_pools;
+    unsigned spare_count;
     /* counters, owner only */
     uint64_t pools_taken[PGC_NUM_CLASSES + 1]; /* pools started for a class */
-    uint64_t large_allocs;                     /* requests sent to jemalloc */
+    uint64_t jemalloc_requests;                /* requests sent to jemalloc */
 } pgc_heap;
 
 /* The heap of a thread that has not allocated yet, and of one whose exit hook
  * has run: all its current pools are an empty static pool, so the fast path
  * falls through to the slow path without testing for them. */
-PGC_INTERNAL extern pgc_heap pgc__heap_empty;
-PGC_INTERNAL extern pgc_heap pgc__heap_dead;
-PGC_INTERNAL extern __thread pgc_heap *pgc__tls_heap;
+PGC_INTERNAL extern pgc_heap pgc__heap_none;
+PGC_INTERNAL extern pgc_heap pgc__heap_exited;
+PGC_INTERNAL extern __thread pgc_heap *pgc__heap_tls;
 
 /* ---- the region (region.c) ---------------------------------------------- */
 
@@ -176,13 +177,13 @@ typedef struct pgc_region {
 } pgc_region;
 PGC_INTERNAL extern pgc_region pgc__region;
 
-static inline int pgc__in_region(const void *p) {
+static inline int pgc_in_region(const void *p) {
     return (uintptr_t)p - pgc__region.base < pgc__region.size;
 }
 
 PGC_INTERNAL int pgc__region_init(size_t size);
-PGC_INTERNAL pgc_pool *pgc__pool_take(void); /* NULL: region exhausted */
-PGC_INTERNAL void pgc__pool_give_back(pgc_pool *pool);
+PGC_INTERNAL pgc_pool *pgc__region_take_pool(void); /* NULL: region exhausted */
+PGC_INTERNAL void pgc__region_give_pool(pgc_pool *pool);
 PGC_INTERNAL int pgc__region_trim(void); /* purge cached empty arenas */
 PGC_INTERNAL void pgc__region_lock(void);
 PGC_INTERNAL void pgc__region_unlock(void);
@@ -191,7 +192,7 @@ PGC_INTERNAL void pgc__region_after_fork_child(void);
 typedef struct pgc_region_stats {
     size_t arenas_mapped;   /* arenas holding pools now */
     size_t arenas_peak;     /* most arenas mapped at once */
-    size_t arenas_returned; /* times an empty arena went back to the OS */
+    size_t arenas_released; /* times an empty arena went back to the OS */
     size_t arenas_reserved; /* arenas the region can hold */
 } pgc_region_stats;
 PGC_INTERNAL void pgc__region_stats(pgc_region_stats *out);
@@ -202,23 +203,23 @@ PGC_INTERNAL void pgc__region_each_pool(void (*fn)(pgc_pool *, void *), void *ar
 
 PGC_INTERNAL void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls);
 PGC_INTERNAL int pgc__pool_extend(pgc_pool *pool); /* carve fresh blocks */
-PGC_INTERNAL void pgc__pool_collect_remote(pgc_pool *pool);
+PGC_INTERNAL void pgc__pool_reclaim_remote(pgc_pool *pool);
 
 /* ---- heaps (heap.c) ----------------------------------------------------- */
 
-PGC_INTERNAL void pgc__heaps_init(void);
-PGC_INTERNAL void *pgc__malloc_slow(pgc_heap *heap, size_t size);
-PGC_INTERNAL void pgc__free_local_slow(pgc_heap *heap, pgc_pool *pool);
-PGC_INTERNAL void pgc__free_remote(pgc_pool *pool, pgc_block *block);
+PGC_INTERNAL void pgc__heap_setup(void);
+PGC_INTERNAL void *pgc__heap_malloc_slow(pgc_heap *heap, size_t size);
+PGC_INTERNAL void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool);
+PGC_INTERNAL void pgc__heap_free_remote(pgc_pool *pool, pgc_block *block);
 PGC_INTERNAL pgc_heap *pgc__heap_for_thread(void); /* NULL when pools are unusable */
 PGC_INTERNAL void pgc__heap_thread_exit(void *heap);
-PGC_INTERNAL void pgc__heap_collect_all(pgc_heap *heap);
-PGC_INTERNAL void pgc__heaps_reclaim_abandoned(void);
-PGC_INTERNAL void pgc__heaps_lock(void);
-PGC_INTERNAL void pgc__heaps_unlock(void);
-PGC_INTERNAL void pgc__heaps_after_fork_child(void);
-PGC_INTERNAL uint64_t pgc__heaps_pools_taken(unsigned cls);
-PGC_INTERNAL uint64_t pgc__heaps_large_allocs(void);
+PGC_INTERNAL void pgc__heap_reclaim(pgc_heap *heap);
+PGC_INTERNAL void pgc__heap_reclaim_abandoned(void);
+PGC_INTERNAL void pgc__heap_list_lock(void);
+PGC_INTERNAL void pgc__heap_list_unlock(void);
+PGC_INTERNAL void pgc__heap_after_fork_child(void);
+PGC_INTERNAL uint64_t pgc__heap_pools_taken(unsigned cls);
+PGC_INTERNAL uint64_t pgc__heap_jemalloc_requests(void);
 
 /* ---- start-up, options (init.c, options.c) ------------------------------ */
 
@@ -234,7 +235,7 @@ typedef struct pgc_options {
 PGC_INTERNAL extern pgc_options pgc__options;
 
 PGC_INTERNAL void pgc__options_read(void);
-PGC_INTERNAL void pgc__ensure_init(void);
+PGC_INTERNAL void pgc__init_ensure(void);
 
 /* ---- the large path (large.c) ------------------------------------------- */
 
@@ -249,32 +250,40 @@ PGC_INTERNAL size_t pgc__large_bytes_allocated(void);
 
 /* ---- front end (alloc.c) ------------------------------------------------ */
 
-PGC_INTERNAL void *pgc__memalign(size_t alignment, size_t size);
+PGC_INTERNAL void *pgc__alloc_memalign(size_t alignment, size_t size);
 
-/* ---- messages (stats.c) ------------------------------------------------- */
+/* ---- messages (message.c): the only output path; never allocates -------- */
 
-/* Format like snprintf into a stack buffer and write(2) it to stderr. Used for
- * verbose output and misuse messages; calls no allocator. */
+#define PGC_MESSAGE_MAX 512                /* longest line, newline included */
+PGC_INTERNAL void pgc__message_init(void); /* keep a copy of stderr */
+/* One line (a newline is added) on stderr, formatted like printf. */
 PGC_INTERNAL void pgc__message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-PGC_INTERNAL void pgc__fatal(const char *fmt, ...)
+PGC_INTERNAL void pgc__message_vline(const char *fmt, va_list ap);
+/* The same, then abort(): misuse the library detected. */
+PGC_INTERNAL void pgc__message_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn, cold));
+/* Raw text to fd (stderr falls back on its start-up copy); keeps errno. */
+PGC_INTERNAL void pgc__message_write(int fd, const char *buf, size_t len);
+
+/* ---- statistics (stats.c) ------------------------------------------------ */
+
 PGC_INTERNAL void pgc__stats_at_exit(void);
 
 /* A consistent picture of the allocator for reports and mallinfo (stats.c). */
 typedef struct pgc_class_stats {
     size_t pools;         /* pools of this class held by heaps */
-    size_t blocks_used;   /* blocks handed out and not yet taken back */
-    size_t blocks_free;   /* blocks those pools could still hand out */
+    size_t blocks_in_use; /* blocks handed out and not yet taken back */
+    size_t free_blocks;   /* blocks those pools could still hand out */
     uint64_t pools_taken; /* pools started for this class since start-up */
 } pgc_class_stats;
 
 typedef struct pgc_snapshot {
     pgc_class_stats classes[PGC_NUM_CLASSES + 1]; /* index 1..PGC_NUM_CLASSES */
     pgc_region_stats region;
-    size_t pool_bytes_used; /* bytes in blocks handed out */
-    size_t pool_bytes_free; /* bytes in free blocks of held pools */
-    size_t jemalloc_bytes;  /* bytes jemalloc has handed out */
-    uint64_t large_allocs;  /* requests sent to jemalloc by threads with a heap */
+    size_t pool_bytes_in_use;   /* bytes in blocks handed out */
+    size_t pool_bytes_free;     /* bytes in free blocks of held pools */
+    size_t jemalloc_bytes;      /* bytes jemalloc has handed out */
+    uint64_t jemalloc_requests; /* requests sent to jemalloc by threads with a heap */
 } pgc_snapshot;
 PGC_INTERNAL void pgc__stats_snapshot(pgc_snapshot *out);
 

@@ -15,7 +15,7 @@
 #include "internal.h"
 
 void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls) {
-    size_t size = pgc__class_size(cls);
+    size_t size = pgc_class_size(cls);
     pool->free = NULL;
     pool->used = 0;
     pool->unlisted = 0;
@@ -37,7 +37,7 @@ int pgc__pool_extend(pgc_pool *pool) {
     uint32_t size = pool->block_size;
     uint32_t page_end = (uint32_t)((off + size + PGC_PAGE_SIZE - 1) & ~(PGC_PAGE_SIZE - 1));
     uint32_t end = page_end - 1 < pool->max_offset ? page_end - 1 : pool->max_offset;
-    char *base = pgc__pool_data(pool);
+    char *base = pgc_pool_data(pool);
     pgc_block *first = (pgc_block *)(base + off), *b = first;
     for (off += size; off <= end; off += size) {
         pgc_block *nb = (pgc_block *)(base + off);
@@ -52,7 +52,7 @@ int pgc__pool_extend(pgc_pool *pool) {
 
 /* Take every block other threads freed into this pool back onto its free
  * list. The pool must be on its owner's list (the FULL bit clear). */
-void pgc__pool_collect_remote(pgc_pool *pool) {
+void pgc__pool_reclaim_remote(pgc_pool *pool) {
     if (atomic_load_explicit(&pool->remote, memory_order_relaxed) == 0)
         return;
     pgc_block *head = (pgc_block *)atomic_exchange_explicit(&pool->remote, 0, memory_order_acquire);

@@ -157,10 +157,10 @@ static void arena_release(arena *a) {
     a->prev = NULL;
     unused = a;
     stats.arenas_mapped--;
-    stats.arenas_returned++;
+    stats.arenas_released++;
 }
 
-pgc_pool *pgc__pool_take(void) {
+pgc_pool *pgc__region_take_pool(void) {
     pthread_mutex_lock(&region_lock);
     arena *a = usable;
     if (!a) {
@@ -188,7 +188,7 @@ pgc_pool *pgc__pool_take(void) {
     return pool;
 }
 
-void pgc__pool_give_back(pgc_pool *pool) {
+void pgc__region_give_pool(pgc_pool *pool) {
     pool->owner = NULL;
     pthread_mutex_lock(&region_lock);
     arena *a = arena_of(pool);

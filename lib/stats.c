@@ -1,6 +1,6 @@
 /*
  * stats.c - what poolgc tells: the statistics report (text, in the spirit of
- * CPython's sys._debugmallocstats(), or JSON), and one-line messages.
+ * CPython's sys._debugmallocstats(), or JSON).
  *
  * Every number comes from a snapshot: the calling thread's heap and the
  * abandoned heaps first take back the blocks other threads freed into them,
@@ -8,8 +8,8 @@
  * other live threads are read as they are (their pending remote frees count
  * as in use until their owner takes them back).
  *
- * Output is formatted into a stack buffer and written with write(2) (at exit)
- * or fwrite (pgc_stats_print), so printing needs no allocation.
+ * Output is formatted into a stack buffer and written through message.c (at
+ * exit) or fwrite (pgc_stats_print), so printing needs no allocation.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,41 +21,10 @@
 
 #include "internal.h"
 
-/* ---- messages ------------------------------------------------------------ */
-
-static void vmessage(const char *fmt, va_list ap) {
-    char line[512];
-    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
-    if (n < 0)
-        return;
-    if ((size_t)n > sizeof line - 2)
-        n = sizeof line - 2;
-    line[n++] = '\n';
-    int saved = errno;
-    ssize_t unused = write(STDERR_FILENO, line, (size_t)n);
-    (void)unused;
-    errno = saved;
-}
-
-void pgc__message(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vmessage(fmt, ap);
-    va_end(ap);
-}
-
-void pgc__fatal(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vmessage(fmt, ap);
-    va_end(ap);
-    abort();
-}
-
 /* ---- the snapshot ---------------------------------------------------------- */
 
 static size_t pool_capacity(unsigned cls) {
-    return PGC_POOL_SIZE / pgc__class_size(cls);
+    return PGC_POOL_SIZE / pgc_class_size(cls);
 }
 
 static void count_pool(pgc_pool *pool, void *arg) {
@@ -65,25 +34,25 @@ static void count_pool(pgc_pool *pool, void *arg) {
         return;
     size_t used = pool->used;
     s->classes[cls].pools++;
-    s->classes[cls].blocks_used += used;
-    s->classes[cls].blocks_free += pool_capacity(cls) - used;
+    s->classes[cls].blocks_in_use += used;
+    s->classes[cls].free_blocks += pool_capacity(cls) - used;
 }
 
 void pgc__stats_snapshot(pgc_snapshot *s) {
     memset(s, 0, sizeof *s);
-    pgc__heap_collect_all(pgc__tls_heap);
-    pgc__heaps_reclaim_abandoned();
-    pgc__heaps_lock();
+    pgc__heap_reclaim(pgc__heap_tls);
+    pgc__heap_reclaim_abandoned();
+    pgc__heap_list_lock();
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++)
-        s->classes[cls].pools_taken = pgc__heaps_pools_taken(cls);
-    s->large_allocs = pgc__heaps_large_allocs();
-    pgc__heaps_unlock();
+        s->classes[cls].pools_taken = pgc__heap_pools_taken(cls);
+    s->jemalloc_requests = pgc__heap_jemalloc_requests();
+    pgc__heap_list_unlock();
     if (pgc__region.base)
         pgc__region_each_pool(count_pool, s);
     pgc__region_stats(&s->region);
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
-        s->pool_bytes_used += s->classes[cls].blocks_used * pgc__class_size(cls);
-        s->pool_bytes_free += s->classes[cls].blocks_free * pgc__class_size(cls);
+        s->pool_bytes_in_use += s->classes[cls].blocks_in_use * pgc_class_size(cls);
+        s->pool_bytes_free += s->classes[cls].free_blocks * pgc_class_size(cls);
     }
     s->jemalloc_bytes = pgc__large_bytes_allocated();
 }
@@ -98,17 +67,10 @@ typedef struct sink {
 } sink;
 
 static void sink_flush(sink *k) {
-    if (k->file) {
+    if (k->file)
         fwrite(k->buf, 1, k->len, k->file);
-    } else {
-        size_t off = 0;
-        while (off < k->len) {
-            ssize_t n = write(k->fd, k->buf + off, k->len - off);
-            if (n <= 0)
-                break;
-            off += (size_t)n;
-        }
-    }
+    else
+        pgc__message_write(k->fd, k->buf, k->len);
     k->len = 0;
 }
 
@@ -143,22 +105,22 @@ static void report_text(sink *k, const pgc_snapshot *s) {
         const pgc_class_stats *c = &s->classes[cls];
         if (!c->pools && !c->pools_taken)
             continue;
-        out(k, "%5u %5zu %6zu %14zu %12zu %12zu %12llu\n", cls, pgc__class_size(cls), c->pools,
-            c->blocks_used, c->blocks_free, c->blocks_used * pgc__class_size(cls),
+        out(k, "%5u %5zu %6zu %14zu %12zu %12zu %12llu\n", cls, pgc_class_size(cls), c->pools,
+            c->blocks_in_use, c->free_blocks, c->blocks_in_use * pgc_class_size(cls),
             (unsigned long long)c->pools_taken);
         pools += c->pools;
-        used += c->blocks_used;
-        free_blocks += c->blocks_free;
+        used += c->blocks_in_use;
+        free_blocks += c->free_blocks;
     }
     out(k, "total       %6zu %14zu %12zu %12zu %12llu\n", pools, used, free_blocks,
-        s->pool_bytes_used, (unsigned long long)total_pools_taken(s));
+        s->pool_bytes_in_use, (unsigned long long)total_pools_taken(s));
     out(k, "arenas: %zu mapped (%zu bytes), peak %zu, returned %zu, reserved %zu\n",
         s->region.arenas_mapped, s->region.arenas_mapped * PGC_ARENA_SIZE, s->region.arenas_peak,
-        s->region.arenas_returned, s->region.arenas_reserved);
-    out(k, "pool bytes: %zu in use, %zu free in held pools\n", s->pool_bytes_used,
+        s->region.arenas_released, s->region.arenas_reserved);
+    out(k, "pool bytes: %zu in use, %zu free in held pools\n", s->pool_bytes_in_use,
         s->pool_bytes_free);
     out(k, "jemalloc: %zu bytes in use, %llu requests\n", s->jemalloc_bytes,
-        (unsigned long long)s->large_allocs);
+        (unsigned long long)s->jemalloc_requests);
 }
 
 static void report_json(sink *k, const pgc_snapshot *s) {
@@ -168,18 +130,18 @@ static void report_json(sink *k, const pgc_snapshot *s) {
         out(k,
             "%s{\"size\": %zu, \"pools\": %zu, \"blocks_in_use\": %zu, \"free_blocks\": %zu, "
             "\"bytes\": %zu, \"pools_taken\": %llu}",
-            cls > 1 ? ", " : "", pgc__class_size(cls), c->pools, c->blocks_used, c->blocks_free,
-            c->blocks_used * pgc__class_size(cls), (unsigned long long)c->pools_taken);
+            cls > 1 ? ", " : "", pgc_class_size(cls), c->pools, c->blocks_in_use, c->free_blocks,
+            c->blocks_in_use * pgc_class_size(cls), (unsigned long long)c->pools_taken);
     }
     out(k,
-        "], \"totals\": {\"arenas_mapped\": %zu, \"arenas_returned\": %zu, \"arenas_peak\": %zu, "
+        "], \"totals\": {\"arenas_mapped\": %zu, \"arenas_released\": %zu, \"arenas_peak\": %zu, "
         "\"arenas_reserved\": %zu, ",
-        s->region.arenas_mapped, s->region.arenas_returned, s->region.arenas_peak,
+        s->region.arenas_mapped, s->region.arenas_released, s->region.arenas_peak,
         s->region.arenas_reserved);
     out(k, "\"pool_bytes_in_use\": %zu, \"pool_bytes_free\": %zu, \"pools_taken\": %llu, ",
-        s->pool_bytes_used, s->pool_bytes_free, (unsigned long long)total_pools_taken(s));
+        s->pool_bytes_in_use, s->pool_bytes_free, (unsigned long long)total_pools_taken(s));
     out(k, "\"jemalloc_bytes\": %zu, \"jemalloc_requests\": %llu}}\n", s->jemalloc_bytes,
-        (unsigned long long)s->large_allocs);
+        (unsigned long long)s->jemalloc_requests);
 }
 
 static void report(sink *k, enum pgc_stats_mode mode) {

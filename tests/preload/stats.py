@@ -15,7 +15,7 @@ FILE is a captured stderr: it may hold the program's own output and one object
 per process (children inherit POOLGC_STATS); anything that is not a statistics
 object is skipped. Keys relied on (the contract of poolgc(3)):
   classes[]: size, pools, blocks_in_use, free_blocks, bytes
-  totals:    arenas_mapped, arenas_returned, arenas_peak, pool_bytes_in_use,
+  totals:    arenas_mapped, arenas_released, arenas_peak, pool_bytes_in_use,
              jemalloc_bytes, pools_taken
 """
 import json
@@ -24,7 +24,7 @@ import re
 import sys
 
 CLASS_KEYS = ("size", "pools", "blocks_in_use", "free_blocks", "bytes")
-TOTAL_KEYS = ("arenas_mapped", "arenas_returned", "arenas_peak", "pool_bytes_in_use",
+TOTAL_KEYS = ("arenas_mapped", "arenas_released", "arenas_peak", "pool_bytes_in_use",
               "jemalloc_bytes", "pools_taken")
 
 

@@ -24,10 +24,10 @@ work_blocks=$(get work classes.blocks_in_use)
 base_bytes=$(get base totals.pool_bytes_in_use)
 work_bytes=$(get work totals.pool_bytes_in_use)
 work_peak=$(get work totals.arenas_peak)
-work_returned=$(get work totals.arenas_returned)
+work_returned=$(get work totals.arenas_released)
 echo "blocks_in_use: baseline $base_blocks, after the workload $work_blocks"
 echo "pool_bytes_in_use: baseline $base_bytes, after the workload $work_bytes"
-echo "workload: arenas_peak $work_peak, arenas_returned $work_returned"
+echo "workload: arenas_peak $work_peak, arenas_released $work_returned"
 
 [ "$work_peak" -ge 8 ] ||
     fail "arenas_peak is $work_peak for a workload with ~30 MiB of live small blocks (want >= 8)"

@@ -24,7 +24,7 @@ static uintptr_t arena_of(const pgc_pool *pool) {
 /* Take pools until one starts a fresh arena; returns that pool. */
 static pgc_pool *take_until_fresh_arena(void) {
     for (;;) {
-        pgc_pool *pool = pgc__pool_take();
+        pgc_pool *pool = pgc__region_take_pool();
         /* the first pool of an arena has slot 1 (slot 0 holds the headers) */
         if (!pool || ((uintptr_t)pool & (PGC_ARENA_SIZE - 1)) == PGC_POOL_HEADER_SIZE)
             return pool;
@@ -32,7 +32,7 @@ static pgc_pool *take_until_fresh_arena(void) {
 }
 
 int main(void) {
-    pgc__ensure_init();
+    pgc__init_ensure();
     if (!pgc__region.base) {
         fprintf(stderr, "no pool region\n");
         return 1;
@@ -42,9 +42,9 @@ int main(void) {
     x[0] = take_until_fresh_arena();
     CHECK(x[0] != NULL, "region exhausted");
     for (int i = 1; i < PER_ARENA; i++)
-        x[i] = pgc__pool_take();
+        x[i] = pgc__region_take_pool();
     for (int i = 0; i < PER_ARENA; i++)
-        y[i] = pgc__pool_take();
+        y[i] = pgc__region_take_pool();
     for (int i = 0; i < PER_ARENA; i++) {
         CHECK(arena_of(x[i]) == arena_of(x[0]), "pool %d of X in arena %zu", i,
               (size_t)arena_of(x[i]));
@@ -55,41 +55,41 @@ int main(void) {
 
     /* X gets 10 free pools, Y 20: the next pool comes from X, the fuller. */
     for (int i = 0; i < 10; i++)
-        pgc__pool_give_back(x[i]);
+        pgc__region_give_pool(x[i]);
     for (int i = 0; i < 20; i++)
-        pgc__pool_give_back(y[i]);
-    pgc_pool *next = pgc__pool_take();
+        pgc__region_give_pool(y[i]);
+    pgc_pool *next = pgc__region_take_pool();
     CHECK(arena_of(next) == arena_of(x[0]), "new pool from arena %zu, expected X (%zu)",
           (size_t)arena_of(next), (size_t)arena_of(x[0]));
-    pgc__pool_give_back(next);
+    pgc__region_give_pool(next);
 
     /* Empty X: it is the last usable arena (most free pools), so it stays. */
     pgc_region_stats before, after;
     pgc__region_stats(&before);
-    memset(pgc__pool_data(x[PER_ARENA - 1]), 0xAB, PGC_POOL_SIZE);
+    memset(pgc_pool_data(x[PER_ARENA - 1]), 0xAB, PGC_POOL_SIZE);
     for (int i = 10; i < PER_ARENA; i++)
-        pgc__pool_give_back(x[i]);
+        pgc__region_give_pool(x[i]);
     pgc__region_stats(&after);
-    CHECK(after.arenas_returned == before.arenas_returned, "the last usable arena was released");
+    CHECK(after.arenas_released == before.arenas_released, "the last usable arena was released");
 
     /* Empty Y too: now Y is not the last one, so it goes back to the OS. */
     for (int i = 20; i < PER_ARENA; i++)
-        pgc__pool_give_back(y[i]);
+        pgc__region_give_pool(y[i]);
     pgc__region_stats(&after);
-    CHECK(after.arenas_returned == before.arenas_returned + 1, "returned %zu -> %zu",
-          before.arenas_returned, after.arenas_returned);
+    CHECK(after.arenas_released == before.arenas_released + 1, "returned %zu -> %zu",
+          before.arenas_released, after.arenas_released);
     CHECK(after.arenas_mapped == before.arenas_mapped - 1, "mapped %zu -> %zu",
           before.arenas_mapped, after.arenas_mapped);
 
     /* Trim releases X; the next new arena reuses X's range, zeroed. */
     CHECK(pgc__region_trim() == 1, "trim released nothing");
     pgc__region_stats(&after);
-    CHECK(after.arenas_returned == before.arenas_returned + 2, "returned %zu after trim",
-          after.arenas_returned);
+    CHECK(after.arenas_released == before.arenas_released + 2, "returned %zu after trim",
+          after.arenas_released);
     pgc_pool *again = take_until_fresh_arena();
     CHECK(again && arena_of(again) == arena_of(x[0]), "new arena %zu, expected X's range (%zu)",
           again ? (size_t)arena_of(again) : (size_t)0, (size_t)arena_of(x[0]));
-    unsigned char *last = (unsigned char *)pgc__pool_data(x[PER_ARENA - 1]);
+    unsigned char *last = (unsigned char *)pgc_pool_data(x[PER_ARENA - 1]);
     CHECK(last[100] == 0 && last[PGC_POOL_SIZE - 1] == 0, "released pages kept their contents");
 
     if (failures)

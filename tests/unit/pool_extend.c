@@ -4,7 +4,7 @@
  * the first page), until the pool is exhausted; together the blocks tile
  * the pool's slot exactly: 16-aligned, in bounds, distinct, each
  * mapping back to its pool. Blocks pushed on the remote list come back onto
- * the free list with pgc__pool_collect_remote, and `used` drops by as many.
+ * the free list with pgc__pool_reclaim_remote, and `used` drops by as many.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +32,13 @@ int main(void) {
     }
     uintptr_t arena = ((uintptr_t)raw + PGC_ARENA_SIZE - 1) & ~(uintptr_t)(PGC_ARENA_SIZE - 1);
     pgc_pool *pool = (pgc_pool *)(arena + PGC_POOL_HEADER_SIZE);
-    char *data = pgc__pool_data(pool);
+    char *data = pgc_pool_data(pool);
     CHECK(data == (char *)arena + PGC_POOL_SIZE, "pool data at %p, want %p", (void *)data,
           (void *)(arena + PGC_POOL_SIZE));
     static unsigned char seen[PGC_POOL_SIZE];
 
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
-        size_t size = pgc__class_size(cls);
+        size_t size = pgc_class_size(cls);
         memset(pool, 0xcc, PGC_POOL_HEADER_SIZE);
         memset(data, 0xcc, PGC_POOL_SIZE);
         pgc__pool_init(pool, NULL, cls);
@@ -69,7 +69,7 @@ int main(void) {
                   off);
             CHECK(off % PGC_ALIGNMENT == 0 && off % size == 0,
                   "class %u: block at offset %zu misplaced", cls, off);
-            CHECK(pgc__pool_of(b) == pool && pgc__pool_of((char *)b + size - 1) == pool,
+            CHECK(pgc_pool_of(b) == pool && pgc_pool_of((char *)b + size - 1) == pool,
                   "class %u: block at offset %zu maps to another pool", cls, off);
             if (off < PGC_POOL_SIZE) {
                 CHECK(!seen[off], "class %u: block at offset %zu carved twice", cls, off);
@@ -86,7 +86,7 @@ int main(void) {
         a->next = b;
         atomic_store(&pool->remote, (uintptr_t)a);
         size_t before = list_length(pool->free);
-        pgc__pool_collect_remote(pool);
+        pgc__pool_reclaim_remote(pool);
         CHECK(pool->used == 0, "class %u: used = %u after collecting 3 remote frees", cls,
               pool->used);
         CHECK(list_length(pool->free) == before + 3, "class %u: free list %zu, want %zu", cls,

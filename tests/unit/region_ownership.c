@@ -23,20 +23,20 @@ int main(void) {
     }
     for (size_t n = 1; n <= PGC_SMALL_MAX; n++) {
         char *p = malloc(n);
-        CHECK(pgc__in_region(p), "malloc(%zu) = %p is not in the region", n, (void *)p);
-        if (pgc__in_region(p)) {
-            pgc_pool *pool = pgc__pool_of(p);
-            size_t want = pgc__class_size(pgc__class_index(n));
-            CHECK(pool->block_size == want && pool->cls == pgc__class_index(n),
+        CHECK(pgc_in_region(p), "malloc(%zu) = %p is not in the region", n, (void *)p);
+        if (pgc_in_region(p)) {
+            pgc_pool *pool = pgc_pool_of(p);
+            size_t want = pgc_class_size(pgc_class_index(n));
+            CHECK(pool->block_size == want && pool->cls == pgc_class_index(n),
                   "malloc(%zu): pool says %u bytes, class %u", n, pool->block_size, pool->cls);
-            CHECK(pgc__pool_of(p + n - 1) == pool, "malloc(%zu): last byte in another pool", n);
+            CHECK(pgc_pool_of(p + n - 1) == pool, "malloc(%zu): last byte in another pool", n);
         }
         free(p);
     }
     void *big = malloc(PGC_SMALL_MAX + 1), *aligned = aligned_alloc(64, 64);
-    CHECK(!pgc__in_region(big), "malloc(%d) = %p is in the region", PGC_SMALL_MAX + 1, big);
-    CHECK(!pgc__in_region(aligned), "aligned_alloc(64, 64) = %p is in the region", aligned);
-    CHECK(!pgc__in_region(&local) && !pgc__in_region(&global_var) && !pgc__in_region(NULL),
+    CHECK(!pgc_in_region(big), "malloc(%d) = %p is in the region", PGC_SMALL_MAX + 1, big);
+    CHECK(!pgc_in_region(aligned), "aligned_alloc(64, 64) = %p is in the region", aligned);
+    CHECK(!pgc_in_region(&local) && !pgc_in_region(&global_var) && !pgc_in_region(NULL),
           "stack, static or NULL address in the region");
     free(big);
     free(aligned);

@@ -18,18 +18,18 @@ int main(void) {
           "pool header size %zu (struct %zu)", (size_t)PGC_POOL_HEADER_SIZE, sizeof(pgc_pool));
 
     for (size_t n = 1; n <= PGC_SMALL_MAX; n++) {
-        unsigned cls = pgc__class_index(n);
-        size_t size = pgc__class_size(cls);
+        unsigned cls = pgc_class_index(n);
+        size_t size = pgc_class_size(cls);
         CHECK(cls >= 1 && cls <= PGC_NUM_CLASSES, "class_index(%zu) = %u", n, cls);
         CHECK(size >= n && size - n < PGC_ALIGNMENT && size % PGC_ALIGNMENT == 0,
               "class_size(class_index(%zu)) = %zu", n, size);
     }
-    CHECK(pgc__class_index(0) == 0, "class_index(0) = %u (heaps alias 0 to class 1)",
-          pgc__class_index(0));
+    CHECK(pgc_class_index(0) == 0, "class_index(0) = %u (heaps alias 0 to class 1)",
+          pgc_class_index(0));
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
-        size_t size = pgc__class_size(cls);
-        CHECK(pgc__class_index(size) == cls, "class_index(class_size(%u)) = %u", cls,
-              pgc__class_index(size));
+        size_t size = pgc_class_size(cls);
+        CHECK(pgc_class_index(size) == cls, "class_index(class_size(%u)) = %u", cls,
+              pgc_class_index(size));
         size_t blocks = PGC_POOL_SIZE / size;
         CHECK(blocks >= 32, "class %u (%zu bytes): only %zu blocks per pool", cls, size, blocks);
     }

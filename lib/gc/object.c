@@ -1,8 +1,8 @@
 /*
- * gc_object.c - GC objects: pgc_new, reference counts, deallocation,
+ * gc/object.c - GC objects: pgc_new, reference counts, deallocation,
  * tracking, the misuse messages, and pgc_lock().
  *
- * Header layout and rc tags: see gc_internal.h.
+ * Header layout and rc tags: see internal.h.
  *
  * Deallocation. A count reaching zero does not recurse: the object is put on
  * a work list (pgc__gc.pending, linked through the rc words of the dying
@@ -34,27 +34,27 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gc_internal.h"
+#include "internal.h"
 
 /* ---- misuse --------------------------------------------------------------- */
 
 /* What is wrong with an object whose rc word failed a check. */
 static const char *describe(unsigned long long rc) {
-    if (pgc__is_live(rc)) /* the checks only fail live objects at count 0 */
+    if (pgc_rc_is_live(rc)) /* the checks only fail live objects at count 0 */
         return "reference count is already zero (object being deallocated)";
-    if (PGC__RC_TAG(rc) == PGC__RC_TAG(PGC__RC_PENDING))
+    if (PGC_RC_TAG(rc) == PGC_RC_TAG(PGC__RC_PENDING))
         return "reference count is already zero (object waiting to be deallocated)";
-    if (PGC__RC_TAG(rc) == PGC__RC_TAG(PGC__RC_FREED))
+    if (PGC_RC_TAG(rc) == PGC_RC_TAG(PGC__RC_FREED))
         return "object was already freed";
     return "not a GC object (or freed and reused)";
 }
 
 /* The type of obj if its header says it is a GC object, else NULL. */
 static const pgc_type *known_type(const void *obj) {
-    unsigned long long tag = PGC__RC_TAG(pgc__ob(obj)->rc);
-    if (tag != PGC__RC_TAG(PGC__RC_LIVE) && tag != PGC__RC_TAG(PGC__RC_PENDING))
+    unsigned long long tag = PGC_RC_TAG(pgc_ob(obj)->rc);
+    if (tag != PGC_RC_TAG(PGC__RC_LIVE) && tag != PGC_RC_TAG(PGC__RC_PENDING))
         return NULL;
-    return pgc__type(pgc__ob(obj));
+    return pgc_ob_type(pgc_ob(obj));
 }
 
 static int type_text(char *buf, size_t size, const pgc_type *t) {
@@ -67,15 +67,16 @@ static int type_text(char *buf, size_t size, const pgc_type *t) {
 
 /* "poolgc: FUNC(OBJ): WHAT; type "NAME"[; reported by the traverse of P (...)]"
  * or, with no object, "poolgc: FUNC: WHAT". */
-void pgc__gc_misuse_in(const char *func, const void *obj, const char *what, const void *parent) {
-    char msg[512];
+void pgc__object_misuse_in(const char *func, const void *obj, const char *what,
+                           const void *parent) {
+    char msg[PGC_MESSAGE_MAX - 1];
     size_t n;
     if (!obj) /* no object to name: pgc_new(NULL, ...), pgc_unlock(), NULL */
         n = (size_t)snprintf(msg, sizeof msg, "poolgc: %s: %s", func,
                              what ? what : "NULL is not a GC object");
     else {
         n = (size_t)snprintf(msg, sizeof msg, "poolgc: %s(%p): %s; ", func, obj,
-                             what ? what : describe(pgc__ob(obj)->rc));
+                             what ? what : describe(pgc_ob(obj)->rc));
         if (n < sizeof msg)
             n += (size_t)type_text(msg + n, sizeof msg - n, known_type(obj));
     }
@@ -87,26 +88,20 @@ void pgc__gc_misuse_in(const char *func, const void *obj, const char *what, cons
         if (n < sizeof msg)
             n += (size_t)snprintf(msg + n, sizeof msg - n, ")");
     }
-    if (n >= sizeof msg - 1)
-        n = sizeof msg - 2;
-    msg[n++] = '\n';
-    /* one write: the line stays whole even if other threads print */
-    ssize_t unused = write(STDERR_FILENO, msg, n);
-    (void)unused;
-    abort();
+    pgc__message_fatal("%s", msg);
 }
 
-void pgc__gc_misuse(const char *func, const void *obj, const char *what) {
-    pgc__gc_misuse_in(func, obj, what, NULL);
+void pgc__object_misuse(const char *func, const void *obj, const char *what) {
+    pgc__object_misuse_in(func, obj, what, NULL);
 }
 
-pgc__ob_head *pgc__gc_check(const char *func, const void *obj) {
+pgc_ob_head *pgc__object_check(const char *func, const void *obj) {
     if (pgc_unlikely(!obj))
-        pgc__gc_misuse(func, obj, NULL);
-    pgc__ob_head *ob = pgc__ob(obj);
-    unsigned long long tag = PGC__RC_TAG(ob->rc);
-    if (pgc_unlikely(tag != PGC__RC_TAG(PGC__RC_LIVE) && tag != PGC__RC_TAG(PGC__RC_PENDING)))
-        pgc__gc_misuse(func, obj, NULL);
+        pgc__object_misuse(func, obj, NULL);
+    pgc_ob_head *ob = pgc_ob(obj);
+    unsigned long long tag = PGC_RC_TAG(ob->rc);
+    if (pgc_unlikely(tag != PGC_RC_TAG(PGC__RC_LIVE) && tag != PGC_RC_TAG(PGC__RC_PENDING)))
+        pgc__object_misuse(func, obj, NULL);
     return ob;
 }
 
@@ -114,9 +109,9 @@ pgc__ob_head *pgc__gc_check(const char *func, const void *obj) {
 
 PGC_API void *pgc_new(const pgc_type *type, size_t size) {
     if (pgc_unlikely(!type))
-        pgc__gc_misuse("pgc_new", NULL, "the type is NULL");
+        pgc__object_misuse("pgc_new", NULL, "the type is NULL");
     int container = type->traverse != NULL;
-    size_t prefix = container ? PGC__CONTAINER_PREFIX : PGC__OB_SIZE;
+    size_t prefix = container ? PGC_CONTAINER_PREFIX : PGC_OB_SIZE;
     if (pgc_unlikely(size > SIZE_MAX - prefix)) {
         errno = ENOMEM;
         return NULL;
@@ -126,26 +121,26 @@ PGC_API void *pgc_new(const pgc_type *type, size_t size) {
         return NULL;
     void *obj = mem + prefix;
     memset(obj, 0, size);
-    pgc__ob_head *ob = pgc__ob(obj);
-    ob->type = (uintptr_t)type | (container ? PGC__TYPE_CONTAINER : 0);
+    pgc_ob_head *ob = pgc_ob(obj);
+    ob->type = (uintptr_t)type | (container ? PGC_TYPE_CONTAINER : 0);
     ob->rc = PGC__RC_LIVE + 1;
     if (container) {
         /* CPython's rule: the young count is container allocations minus
          * deallocations; collect (before the new object is visible) once it
          * passes threshold 0. */
-        pgc__generation *young = &pgc__gc.gen[0];
+        pgc_generation *young = &pgc__gc.gen[0];
         if (++young->count > young->threshold && pgc__gc.enabled)
-            pgc__gc_collect_auto();
-        pgc__list_append(pgc__link(obj), &young->head);
+            pgc__collect_auto();
+        pgc_list_append(pgc_link(obj), &young->head);
     }
     return obj;
 }
 
-void pgc__gc_free_object(void *obj) {
-    pgc__ob_head *ob = pgc__ob(obj);
+void pgc__object_free(void *obj) {
+    pgc_ob_head *ob = pgc_ob(obj);
     void *mem = ob;
-    if (pgc__is_container(ob)) {
-        mem = pgc__link(obj);
+    if (pgc_is_container(ob)) {
+        mem = pgc_link(obj);
         if (pgc__gc.gen[0].count > 0)
             pgc__gc.gen[0].count--;
     }
@@ -157,51 +152,51 @@ void pgc__gc_free_object(void *obj) {
 
 /* obj's count has just reached zero: queue it (or free a plain leaf now). */
 static void queue_dead(void *obj) {
-    pgc__ob_head *ob = pgc__ob(obj);
-    if (pgc__is_container(ob)) {
-        pgc__gc_link *link = pgc__link(obj);
+    pgc_ob_head *ob = pgc_ob(obj);
+    if (pgc_is_container(ob)) {
+        pgc_gc_link *link = pgc_link(obj);
         uintptr_t was_tracked = 0;
         if (link->next) {
-            pgc__list_remove(link);
-            was_tracked = PGC__PREV_WAS_TRACKED;
+            pgc_list_remove(link);
+            was_tracked = PGC_PREV_WAS_TRACKED;
         }
         link->prev = was_tracked;
     } else {
-        const pgc_type *t = pgc__type(ob);
+        const pgc_type *t = pgc_ob_type(ob);
         if (!t->finalize && !t->release) {
-            pgc__gc_free_object(obj); /* nothing can run: no need to queue */
+            pgc__object_free(obj); /* nothing can run: no need to queue */
             return;
         }
     }
     if (pgc_unlikely((unsigned long long)(uintptr_t)obj >>
-                     (PGC__RC_TAG_SHIFT + PGC__PENDING_ADDR_SHIFT)))
-        pgc__gc_misuse("pgc_decref", obj, "address beyond 2^52, unsupported");
-    ob->rc = PGC__RC_PENDING | ((uintptr_t)pgc__gc.pending >> PGC__PENDING_ADDR_SHIFT);
+                     (PGC__RC_TAG_SHIFT + PGC_PENDING_ADDR_SHIFT)))
+        pgc__object_misuse("pgc_decref", obj, "address beyond 2^52, unsupported");
+    ob->rc = PGC__RC_PENDING | ((uintptr_t)pgc__gc.pending >> PGC_PENDING_ADDR_SHIFT);
     pgc__gc.pending = obj;
 }
 
 static void visit_drop(void *child, void *parent) {
     if (child)
-        pgc__gc_drop_from(child, parent);
+        pgc__object_drop_from(child, parent);
 }
 
-void pgc__gc_drop_from(void *child, const void *parent) {
-    pgc__ob_head *ob = pgc__ob(child);
+void pgc__object_drop_from(void *child, const void *parent) {
+    pgc_ob_head *ob = pgc_ob(child);
     unsigned long long rc = ob->rc;
     if (pgc_likely(rc - (PGC__RC_LIVE + 2) < PGC__RC_LIMIT - 2))
         ob->rc = rc - 1;
     else if (rc == PGC__RC_LIVE + 1)
         queue_dead(child);
     else
-        pgc__gc_misuse_in("pgc_decref", child, NULL, parent);
+        pgc__object_misuse_in("pgc_decref", child, NULL, parent);
 }
 
 /* Finalize, drop references, release, free: obj came off the work list. */
 static void destroy(void *obj) {
-    pgc__ob_head *ob = pgc__ob(obj);
-    const pgc_type *t = pgc__type(ob);
-    if (t->finalize && !(ob->type & PGC__TYPE_FINALIZED)) {
-        ob->type |= PGC__TYPE_FINALIZED;
+    pgc_ob_head *ob = pgc_ob(obj);
+    const pgc_type *t = pgc_ob_type(ob);
+    if (t->finalize && !(ob->type & PGC_TYPE_FINALIZED)) {
+        ob->type |= PGC_TYPE_FINALIZED;
         ob->rc = PGC__RC_LIVE + 1; /* the finalizer's own reference */
         pgc__gc.finalizing = obj;
         t->finalize(obj);
@@ -209,34 +204,34 @@ static void destroy(void *obj) {
         if (ob->rc != PGC__RC_LIVE + 1) {
             /* resurrected: it stored a new reference to itself somewhere */
             ob->rc--;
-            if (pgc__is_container(ob)) {
-                pgc__gc_link *link = pgc__link(obj);
+            if (pgc_is_container(ob)) {
+                pgc_gc_link *link = pgc_link(obj);
                 uintptr_t was_tracked = link->prev;
                 if (!link->next) {
                     link->prev = 0;
-                    if (was_tracked == PGC__PREV_WAS_TRACKED)
-                        pgc__list_append(link, &pgc__gc.gen[0].head);
+                    if (was_tracked == PGC_PREV_WAS_TRACKED)
+                        pgc_list_append(link, &pgc__gc.gen[0].head);
                 }
             }
             return;
         }
-        if (pgc__is_container(ob) && pgc__link(obj)->next)
-            pgc__list_remove(pgc__link(obj)); /* the finalizer tracked it */
+        if (pgc_is_container(ob) && pgc_link(obj)->next)
+            pgc_list_remove(pgc_link(obj)); /* the finalizer tracked it */
     }
     ob->rc = PGC__RC_LIVE; /* count 0: being torn down */
-    if (pgc__is_container(ob))
+    if (pgc_is_container(ob))
         t->traverse(obj, visit_drop, obj);
     if (t->release)
         t->release(obj);
-    pgc__gc_free_object(obj);
+    pgc__object_free(obj);
 }
 
-void pgc__gc_drain(void) {
+void pgc__object_drain(void) {
     pgc__gc.draining = 1;
     while (pgc__gc.pending) {
         void *obj = pgc__gc.pending;
-        unsigned long long link = pgc__ob(obj)->rc & PGC__RC_COUNT_MASK;
-        pgc__gc.pending = (void *)(uintptr_t)(link << PGC__PENDING_ADDR_SHIFT);
+        unsigned long long link = pgc_ob(obj)->rc & PGC_RC_COUNT_MASK;
+        pgc__gc.pending = (void *)(uintptr_t)(link << PGC_PENDING_ADDR_SHIFT);
         destroy(obj);
     }
     pgc__gc.draining = 0;
@@ -246,28 +241,28 @@ void pgc__gc_drain(void) {
 
 /* Count 1 reaching zero, or misuse. */
 static void decref_slow(void *obj) {
-    unsigned long long rc = pgc__ob(obj)->rc;
+    unsigned long long rc = pgc_ob(obj)->rc;
     if (rc != PGC__RC_LIVE + 1)
-        pgc__gc_misuse("pgc_decref", obj, NULL);
+        pgc__object_misuse("pgc_decref", obj, NULL);
     if (pgc_unlikely(obj == pgc__gc.finalizing))
-        pgc__gc_misuse("pgc_decref", obj,
-                       "its finalize dropped a reference it does not own (count 1 -> 0)");
+        pgc__object_misuse("pgc_decref", obj,
+                           "its finalize dropped a reference it does not own (count 1 -> 0)");
     queue_dead(obj);
     if (!pgc__gc.draining)
-        pgc__gc_drain();
+        pgc__object_drain();
 }
 
 static void incref_slow(void *obj) {
-    unsigned long long rc = pgc__ob(obj)->rc;
-    pgc__gc_misuse("pgc_incref", obj,
-                   rc == PGC__RC_LIVE + PGC__RC_COUNT_MASK ? "reference count overflow" : NULL);
+    unsigned long long rc = pgc_ob(obj)->rc;
+    pgc__object_misuse("pgc_incref", obj,
+                       rc == PGC__RC_LIVE + PGC_RC_COUNT_MASK ? "reference count overflow" : NULL);
 }
 
 /* The exported functions; the inline versions in poolgc.h do the common case
  * themselves (the same compare) and call these for the rest. */
 PGC_API void *pgc_incref(void *obj) {
     if (obj) {
-        unsigned long long *rc = &pgc__ob(obj)->rc;
+        unsigned long long *rc = &pgc_ob(obj)->rc;
         if (pgc_likely(*rc - (PGC__RC_LIVE + 1) < PGC__RC_LIMIT - 2))
             ++*rc;
         else
@@ -278,7 +273,7 @@ PGC_API void *pgc_incref(void *obj) {
 
 PGC_API void pgc_decref(void *obj) {
     if (obj) {
-        unsigned long long *rc = &pgc__ob(obj)->rc;
+        unsigned long long *rc = &pgc_ob(obj)->rc;
         if (pgc_likely(*rc - (PGC__RC_LIVE + 2) < PGC__RC_LIMIT - 2))
             --*rc;
         else
@@ -287,81 +282,76 @@ PGC_API void pgc_decref(void *obj) {
 }
 
 PGC_API size_t pgc_refcount(const void *obj) {
-    pgc__ob_head *ob = pgc__gc_check("pgc_refcount", obj);
-    return pgc__is_live(ob->rc) ? (size_t)(ob->rc & PGC__RC_COUNT_MASK) : 0;
+    pgc_ob_head *ob = pgc__object_check("pgc_refcount", obj);
+    return pgc_rc_is_live(ob->rc) ? (size_t)(ob->rc & PGC_RC_COUNT_MASK) : 0;
 }
 
 PGC_API const pgc_type *pgc_type_of(const void *obj) {
-    return pgc__type(pgc__gc_check("pgc_type_of", obj));
+    return pgc_ob_type(pgc__object_check("pgc_type_of", obj));
 }
 
 /* ---- tracking ------------------------------------------------------------------ */
 
 PGC_API void pgc_track(void *obj) {
-    pgc__ob_head *ob = pgc__gc_check("pgc_track", obj);
-    if (!pgc__is_container(ob))
-        pgc__gc_misuse("pgc_track", obj, "a leaf (its type has no traverse) cannot be tracked");
+    pgc_ob_head *ob = pgc__object_check("pgc_track", obj);
+    if (!pgc_is_container(ob))
+        pgc__object_misuse("pgc_track", obj, "a leaf (its type has no traverse) cannot be tracked");
     if (ob->rc - (PGC__RC_LIVE + 1) >= PGC__RC_LIMIT - 1)
-        pgc__gc_misuse("pgc_track", obj, NULL); /* dying */
-    pgc__gc_link *link = pgc__link(obj);
+        pgc__object_misuse("pgc_track", obj, NULL); /* dying */
+    pgc_gc_link *link = pgc_link(obj);
     if (!link->next)
-        pgc__list_append(link, &pgc__gc.gen[0].head);
+        pgc_list_append(link, &pgc__gc.gen[0].head);
 }
 
 PGC_API void pgc_untrack(void *obj) {
-    pgc__ob_head *ob = pgc__gc_check("pgc_untrack", obj);
-    if (!pgc__is_container(ob))
+    pgc_ob_head *ob = pgc__object_check("pgc_untrack", obj);
+    if (!pgc_is_container(ob))
         return;
-    pgc__gc_link *link = pgc__link(obj);
+    pgc_gc_link *link = pgc_link(obj);
     if (link->next)
-        pgc__list_remove(link);
+        pgc_list_remove(link);
     link->prev = 0; /* also: a finalizer untracking itself stays untracked */
 }
 
 PGC_API int pgc_is_tracked(const void *obj) {
-    pgc__ob_head *ob = pgc__gc_check("pgc_is_tracked", obj);
-    return pgc__is_container(ob) && pgc__link(obj)->next != 0;
+    pgc_ob_head *ob = pgc__object_check("pgc_is_tracked", obj);
+    return pgc_is_container(ob) && pgc_link(obj)->next != 0;
 }
 
 PGC_API int pgc_is_finalized(const void *obj) {
-    return (pgc__gc_check("pgc_is_finalized", obj)->type & PGC__TYPE_FINALIZED) != 0;
+    return (pgc__object_check("pgc_is_finalized", obj)->type & PGC_TYPE_FINALIZED) != 0;
 }
 
 /* ---- pgc_lock ------------------------------------------------------------------ */
 
 /* A plain mutex made recursive by a per-thread depth: only the first
  * pgc_lock() of a thread takes the mutex, only its last pgc_unlock() releases
- * it. pthread_atfork takes the lock around fork(); the child gets a fresh
- * mutex, held if the forking thread held it. */
+ * it. Around fork() it is taken like the allocator's locks (the lock order
+ * and the fork handlers are in init.c); the child gets a fresh mutex, held
+ * if the forking thread held it. */
 static pthread_mutex_t gc_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t gc_atfork_once = PTHREAD_ONCE_INIT;
 static __thread unsigned long gc_lock_depth;
 
-static void gc_atfork_prepare(void) {
+void pgc__object_fork_prepare(void) {
     pgc_lock();
 }
-static void gc_atfork_parent(void) {
+void pgc__object_fork_parent(void) {
     pgc_unlock();
 }
-static void gc_atfork_child(void) {
+void pgc__object_fork_child(void) {
     pthread_mutex_init(&gc_mutex, NULL);
     if (--gc_lock_depth > 0)
         pthread_mutex_lock(&gc_mutex);
 }
-static void gc_atfork_register(void) {
-    pthread_atfork(gc_atfork_prepare, gc_atfork_parent, gc_atfork_child);
-}
 
 PGC_API void pgc_lock(void) {
-    if (gc_lock_depth++ == 0) {
-        pthread_once(&gc_atfork_once, gc_atfork_register);
+    if (gc_lock_depth++ == 0)
         pthread_mutex_lock(&gc_mutex);
-    }
 }
 
 PGC_API void pgc_unlock(void) {
     if (pgc_unlikely(gc_lock_depth == 0))
-        pgc__gc_misuse("pgc_unlock", NULL, "the calling thread does not hold the lock");
+        pgc__object_misuse("pgc_unlock", NULL, "the calling thread does not hold the lock");
     if (--gc_lock_depth == 0)
         pthread_mutex_unlock(&gc_mutex);
 }

@@ -1,5 +1,5 @@
 /*
- * gc_introspect.c - the gc module's queries: pgc_get_objects,
+ * gc/introspect.c - the gc module's queries: pgc_get_objects,
  * pgc_get_referents, pgc_get_referrers.
  *
  * Each fills a caller's array with up to cap borrowed pointers (no reference
@@ -10,7 +10,7 @@
  */
 #include <errno.h>
 
-#include "gc_internal.h"
+#include "internal.h"
 
 typedef struct {
     void **buf;
@@ -28,15 +28,15 @@ PGC_API size_t pgc_get_objects(int generation, void **buf, size_t cap) {
     int first = generation, last = generation;
     if (generation == -1) {
         first = 0;
-        last = PGC__NUM_GENERATIONS - 1;
-    } else if (generation < 0 || generation >= PGC__NUM_GENERATIONS) {
+        last = PGC_GENERATIONS - 1;
+    } else if (generation < 0 || generation >= PGC_GENERATIONS) {
         errno = EINVAL;
         return 0;
     }
     for (int g = first; g <= last; g++) {
-        pgc__gc_link *list = &pgc__gc.gen[g].head;
-        for (pgc__gc_link *l = pgc__next(list); l != list; l = pgc__next(l))
-            put(&r, pgc__obj_of(l));
+        pgc_gc_link *list = &pgc__gc.gen[g].head;
+        for (pgc_gc_link *l = pgc_gc_next(list); l != list; l = pgc_gc_next(l))
+            put(&r, pgc_obj_of(l));
     }
     return r.n;
 }
@@ -48,7 +48,7 @@ static void visit_referent(void *child, void *arg) {
 
 PGC_API size_t pgc_get_referents(void *obj, void **buf, size_t cap) {
     result r = {buf, buf ? cap : 0, 0};
-    const pgc_type *t = pgc__type(pgc__gc_check("pgc_get_referents", obj));
+    const pgc_type *t = pgc_ob_type(pgc__object_check("pgc_get_referents", obj));
     if (t->traverse)
         t->traverse(obj, visit_referent, &r);
     return r.n;
@@ -68,13 +68,13 @@ static void visit_search(void *child, void *arg) {
 
 PGC_API size_t pgc_get_referrers(void *obj, void **buf, size_t cap) {
     result r = {buf, buf ? cap : 0, 0};
-    pgc__gc_check("pgc_get_referrers", obj);
-    for (int g = 0; g < PGC__NUM_GENERATIONS; g++) {
-        pgc__gc_link *list = &pgc__gc.gen[g].head;
-        for (pgc__gc_link *l = pgc__next(list); l != list; l = pgc__next(l)) {
-            void *container = pgc__obj_of(l);
+    pgc__object_check("pgc_get_referrers", obj);
+    for (int g = 0; g < PGC_GENERATIONS; g++) {
+        pgc_gc_link *list = &pgc__gc.gen[g].head;
+        for (pgc_gc_link *l = pgc_gc_next(list); l != list; l = pgc_gc_next(l)) {
+            void *container = pgc_obj_of(l);
             search s = {obj, 0};
-            pgc__type(pgc__ob(container))->traverse(container, visit_search, &s);
+            pgc_ob_type(pgc_ob(container))->traverse(container, visit_search, &s);
             if (s.found)
                 put(&r, container); /* once, however many references it holds */
         }
