@@ -36,6 +36,8 @@ pgc_heap pgc__heap_none = {.current = EMPTY_CURRENT};
 pgc_heap pgc__heap_exited = {.current = EMPTY_CURRENT};
 __thread pgc_heap *pgc__heap_tls = &pgc__heap_none;
 
+static void check_class(const pgc_heap *heap, unsigned cls);
+
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static pgc_heap *all_heaps;       /* every heap ever made */
 static pgc_heap *abandoned_heaps; /* heaps of exited threads */
@@ -150,6 +152,7 @@ static void take_returned(pgc_heap *heap) {
     pgc_pool *pool = atomic_exchange_explicit(&heap->returned, NULL, memory_order_acquire);
     while (pool) {
         pgc_pool *next = pool->returned_next;
+        pgc_assert(pool->unlisted && pool->owner == heap);
         pool->unlisted = 0;
         pgc__pool_reclaim_remote(pool);
         if (pool->used == 0) {
@@ -204,11 +207,13 @@ static PGC_NOINLINE void *malloc_from_pools(pgc_heap *heap, size_t size) {
         cls = 1;
     pgc__large_tick(); /* a program that stopped freeing large blocks still purges */
     pgc_pool *pool = refill(heap, cls);
+    pgc_debug_check(check_class(heap, cls));
     if (pgc_unlikely(!pool)) {
         heap->jemalloc_requests++;
         return NULL;
     }
     pgc_block *block = pool->free;
+    pgc_assert(block != NULL && pool->owner == heap);
     pool->free = block->next;
     pool->used++;
     pgc_debug_on_malloc(block);
@@ -237,6 +242,7 @@ void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool) {
     if (pgc_unlikely(in_slow_path))
         return; /* a signal handler's free: the next free of the pool repairs */
     in_slow_path = 1;
+    pgc_assert(pool->owner == heap);
     if (pool->unlisted) {
         uintptr_t expected = PGC_REMOTE_FULL;
         if (!atomic_compare_exchange_strong_explicit(&pool->remote, &expected, 0,
@@ -300,6 +306,43 @@ static void reclaim_all(pgc_heap *heap, int keep_last) {
 void pgc__heap_reclaim(pgc_heap *heap) {
     if (heap != &pgc__heap_none && heap != &pgc__heap_exited)
         reclaim_all(heap, 1);
+}
+
+/* ---- invariants -------------------------------------------------------------- */
+
+/* Each class list is circular and doubly linked, holds listed pools of its
+ * class owned by this heap, and its head is what the fast path sees; the
+ * spares are empty pools of no class; every pool keeps its own invariants. */
+static void check_class(const pgc_heap *heap, unsigned cls) {
+    const pgc_pool *head = heap->partial[cls];
+    const pgc_pool *fast =
+        head ? pgc_debug_fast_pool((pgc_pool *)head, &sentinel_pool) : &sentinel_pool;
+    pgc_verify(heap->current[cls] == fast);
+    if (!head)
+        return;
+    const pgc_pool *pool = head;
+    size_t n = 0;
+    do {
+        pgc_verify(pool->owner == heap && pool->cls == cls && !pool->unlisted);
+        pgc_verify(pool->next->prev == pool && pool->prev->next == pool);
+        pgc__pool_check(pool);
+        pgc_verify(++n <= pgc__region.size / PGC_POOL_SIZE); /* a stray loop */
+        pool = pool->next;
+    } while (pool != head);
+}
+
+void pgc__heap_check(const pgc_heap *heap) {
+    if (heap == &pgc__heap_none || heap == &pgc__heap_exited)
+        return;
+    for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++)
+        check_class(heap, cls);
+    pgc_verify(heap->current[0] == heap->current[1]);
+    unsigned spares = 0;
+    for (const pgc_pool *pool = heap->spare_pools; pool; pool = pool->next) {
+        pgc_verify(pool->cls == 0 && pool->used == 0 && pool->owner == heap);
+        pgc_verify(++spares <= PGC_HEAP_SPARE_POOLS);
+    }
+    pgc_verify(spares == heap->spare_count);
 }
 
 /* ---- heaps and threads ---------------------------------------------------- */

@@ -1,18 +1,20 @@
 /*
  * internal.h - the data structures every part of poolgc shares.
  *
- * Small requests (<= 512 bytes, alignment <= 16) are served from pools, the
- * way CPython's pymalloc does it, but with one set of pools per thread:
+ * Small requests (up to PGC_SMALL_MAX bytes, alignment up to PGC_ALIGNMENT)
+ * are served from pools, the way CPython's pymalloc does it, but with one
+ * set of pools per thread (numbers: the constants below, on 64-bit Linux):
  *
  *   region (reserved once, PROT_NONE until used)
  *   +-----------+-----------+-----------+----  ...  ----+
- *   | arena 0   | arena 1   | arena 2   |               |  1 MiB each
+ *   | arena 0   | arena 1   | arena 2   |               |  PGC_ARENA_SIZE each
  *   +-----------+-----------+-----------+----  ...  ----+
  *        |
- *        v  64 slots of 16 KiB, each aligned to 16 KiB
+ *        v  PGC_SLOTS_PER_ARENA slots of PGC_POOL_SIZE, each aligned to it
  *   +---------+--------+--------+-- ... --+
- *   | headers | pool 1 | pool 2 |         |   slot 0: the 63 pool headers,
- *   +---------+--------+--------+-- ... --+   128 bytes each, side by side
+ *   | headers | pool 1 | pool 2 |         |   slot 0: the PGC_POOLS_PER_ARENA
+ *   +---------+--------+--------+-- ... --+   pool headers, PGC_POOL_HEADER_SIZE
+ *                                             each, side by side
  *                  |
  *                  v  one size class per pool, blocks only
  *   +-------+-------+-------+-- ... --+
@@ -20,7 +22,7 @@
  *   +-------+-------+-------+-- ... --+
  *
  * Pool headers live together at the start of their arena, not at the start
- * of their pool as in pymalloc: 16 KiB-aligned headers all fall in the same
+ * of their pool as in pymalloc: pool-aligned headers all fall in the same
  * few cache sets, and a program with a few dozen busy pools then missed the
  * L1 cache on every malloc and free (a third slower than mimalloc on a
  * 3000-object churn).
@@ -37,6 +39,8 @@
 #ifndef POOLGC_INTERNAL_H
 #define POOLGC_INTERNAL_H
 
+#include "config.h" /* PGC_DEBUG_LEVEL */
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -50,6 +54,29 @@
 #define pgc_unlikely(x) __builtin_expect(!!(x), 0)
 #define PGC_NOINLINE __attribute__((noinline))
 #define PGC_COLD __attribute__((cold, noinline))
+
+/* ---- assertions (./configure --enable-debug) ---------------------------- */
+
+/* PGC_DEBUG_LEVEL 0: none (the default build). 1: cheap assertions on the
+ * slow paths. 2: also the structure checkers (pgc__pool_check,
+ * pgc__heap_check, pgc__region_check, pgc__collect_check) wherever a slow
+ * path changes those structures. A failed assertion prints one line naming
+ * it, its file and line, through message.c, then aborts. */
+#ifndef PGC_DEBUG_LEVEL
+#define PGC_DEBUG_LEVEL 0
+#endif
+PGC_INTERNAL void pgc__message_assert_fail(const char *what, const char *file, int line)
+    __attribute__((noreturn, cold));
+/* Always checked: the structure checkers use it. */
+#define pgc_verify(cond)                                                                           \
+    (pgc_likely(cond) ? (void)0 : pgc__message_assert_fail(#cond, __FILE__, __LINE__))
+#define pgc_assert(cond) ((void)(PGC_DEBUG_LEVEL >= 1 ? pgc_verify(cond) : (void)0))
+/* Run a structure checker at debug level 2. */
+#define pgc_debug_check(call)                                                                      \
+    do {                                                                                           \
+        if (PGC_DEBUG_LEVEL >= 2)                                                                  \
+            call;                                                                                  \
+    } while (0)
 
 /* ---- sizes, all derived from these -------------------------------------- */
 
@@ -66,7 +93,7 @@
 #define PGC_POOLS_PER_ARENA (PGC_SLOTS_PER_ARENA - 1)        /* slot 0: headers */
 
 #define PGC_PAGE_SIZE ((size_t)4096)
-#define PGC_HEAP_SPARE_POOLS 8 /* empty pools a heap keeps (128 KiB) */
+#define PGC_HEAP_SPARE_POOLS 8 /* empty pools a heap keeps */
 /* Default pool region: address space only (PROT_NONE, MAP_NORESERVE) until
  * arenas are carved from it. POOLGC_REGION overrides it. */
 #define PGC_REGION_DEFAULT ((size_t)64 << 30)
@@ -93,6 +120,46 @@ struct pgc_heap;
  * (heap->returned), so full pools need no scan to be found again. */
 #define PGC_REMOTE_FULL ((uintptr_t)1)
 
+/*
+ * The states of a pool, and what moves it between them:
+ *
+ *   never carved   past its arena's next_carve; its header is garbage
+ *        | region.c hands it out (pgc__region_take_pool), heap.c inits it
+ *        v
+ *   listed         on its owner's circular class list (heap->partial[cls]);
+ *                  the list's head is also heap->current[cls], the pool the
+ *                  malloc fast path takes from ("current"). unlisted 0,
+ *                  FULL bit clear.
+ *        | refill finds it dry (no free block, no never-used space): one
+ *        | CAS sets FULL on an empty remote word
+ *        v
+ *   unlisted       off every list, unlisted 1, FULL set. Leaves by:
+ *                  - a remote free, whose CAS clears FULL and pushes the pool
+ *                    on the owner's returned stack: "returned";
+ *                  - the owner's own free, whose CAS clears FULL: listed
+ *                    again, at the tail.
+ *   returned       on heap->returned (linked by returned_next), unlisted 1,
+ *                  FULL clear; the owner takes the stack at its next refill:
+ *                  listed again, or spare if nothing in it is in use.
+ *   spare          empty (used 0), kept by its heap on heap->spare_pools (cls
+ *                  0, at most PGC_HEAP_SPARE_POOLS) for the next pool it
+ *                  needs, of any class: listed again when taken.
+ *   free           on its arena's free list (owner NULL), after a heap gave
+ *                  it back (pgc__region_give_pool); taken before carving.
+ *
+ * A heap's last listed pool of a class stays listed when it empties.
+ * Abandoned heaps (threads that exited) keep their pools in these states.
+ *
+ * Counting, for a pool that has an owner (only the owner may count):
+ *
+ *   next_offset / block_size  ==  used + |free list|
+ *   |remote list|            <=  used
+ *
+ * (blocks on the remote list are still counted in `used` until the owner
+ * takes them back). For an arena, with slot 0 holding the headers:
+ *
+ *   nfree  ==  |free pools|  +  (PGC_SLOTS_PER_ARENA - next_carve)
+ */
 typedef struct pgc_pool {
     /* --- first cache line: the owner's, written on every malloc and free --- */
     pgc_block *free;       /* returned and carved blocks, owner only */
@@ -112,7 +179,7 @@ typedef struct pgc_pool {
     _Atomic uintptr_t remote;            /* blocks freed by other threads | FULL bit */
 } pgc_pool;
 
-/* Headers take 128 bytes (two cache lines) in slot 0 of their arena. */
+/* Headers take two cache lines each, side by side in slot 0 of their arena. */
 #define PGC_POOL_HEADER_SIZE ((size_t)128)
 _Static_assert(sizeof(pgc_pool) <= PGC_POOL_HEADER_SIZE, "pool header outgrew its slot");
 _Static_assert(PGC_SLOTS_PER_ARENA *PGC_POOL_HEADER_SIZE <= PGC_POOL_SIZE,
@@ -197,6 +264,8 @@ typedef struct pgc_region_stats {
 } pgc_region_stats;
 PGC_INTERNAL void pgc__region_stats(pgc_region_stats *out);
 /* Call fn on every pool that belongs to a heap (region lock held). */
+/* Abort with a message unless the arena lists keep their invariants. */
+PGC_INTERNAL void pgc__region_check(void);
 PGC_INTERNAL void pgc__region_each_pool(void (*fn)(pgc_pool *, void *), void *arg);
 
 /* ---- pools (pool.c) ----------------------------------------------------- */
@@ -204,6 +273,8 @@ PGC_INTERNAL void pgc__region_each_pool(void (*fn)(pgc_pool *, void *), void *ar
 PGC_INTERNAL void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls);
 PGC_INTERNAL int pgc__pool_extend(pgc_pool *pool); /* carve fresh blocks */
 PGC_INTERNAL void pgc__pool_reclaim_remote(pgc_pool *pool);
+/* Abort with a message unless pool keeps its invariants (owner thread). */
+PGC_INTERNAL void pgc__pool_check(const pgc_pool *pool);
 
 /* ---- heaps (heap.c) ----------------------------------------------------- */
 
@@ -213,6 +284,9 @@ PGC_INTERNAL void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool);
 PGC_INTERNAL void pgc__heap_free_remote(pgc_pool *pool, pgc_block *block);
 PGC_INTERNAL pgc_heap *pgc__heap_for_thread(void); /* NULL when pools are unusable */
 PGC_INTERNAL void pgc__heap_thread_exit(void *heap);
+/* Abort with a message unless heap's lists keep their invariants (its own
+ * thread, or with the heaps lock held for an abandoned heap). */
+PGC_INTERNAL void pgc__heap_check(const pgc_heap *heap);
 PGC_INTERNAL void pgc__heap_reclaim(pgc_heap *heap);
 PGC_INTERNAL void pgc__heap_reclaim_abandoned(void);
 PGC_INTERNAL void pgc__heap_list_lock(void);

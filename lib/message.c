@@ -79,3 +79,7 @@ void pgc__message_fatal(const char *fmt, ...) {
     va_end(ap);
     abort();
 }
+
+void pgc__message_assert_fail(const char *what, const char *file, int line) {
+    pgc__message_fatal("poolgc: internal check failed: %s (%s:%d)", what, file, line);
+}

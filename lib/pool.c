@@ -1,5 +1,5 @@
 /*
- * pool.c - one pool: 16 KiB of blocks of one size class.
+ * pool.c - one pool: PGC_POOL_SIZE bytes of blocks of one size class.
  *
  *   +-------+-------+-------+---------------------------+
  *   | block | block | block |  never used (next_offset) |
@@ -67,4 +67,23 @@ void pgc__pool_reclaim_remote(pgc_pool *pool) {
     tail->next = pool->free;
     pool->free = head;
     pool->used -= n;
+}
+
+/* The pool's invariants (internal.h): the free list stays inside the carved
+ * blocks, starts each on a block boundary, has no cycle, and with `used`
+ * accounts for every carved block. */
+void pgc__pool_check(const pgc_pool *pool) {
+    pgc_verify(pool->cls >= 1 && pool->cls <= PGC_NUM_CLASSES);
+    pgc_verify(pool->block_size == pgc_class_size(pool->cls));
+    pgc_verify(pool->max_offset == PGC_POOL_SIZE - pool->block_size);
+    pgc_verify(pool->next_offset <= pool->max_offset + pool->block_size);
+    uintptr_t data = (uintptr_t)pgc_pool_data(pool);
+    uint32_t carved = pool->next_offset / pool->block_size;
+    uint32_t listed = 0;
+    for (const pgc_block *b = pool->free; b; b = b->next) {
+        uintptr_t offset = (uintptr_t)b - data;
+        pgc_verify(offset < pool->next_offset && offset % pool->block_size == 0);
+        pgc_verify(++listed <= carved); /* more than carved: a cycle */
+    }
+    pgc_verify(pool->used + listed == carved);
 }

@@ -2,9 +2,9 @@
  * region.c - the pool region and its arenas.
  *
  * At start-up one range of address space is reserved (PROT_NONE,
- * MAP_NORESERVE: no memory, no commit charge). Arenas of 1 MiB are carved
+ * MAP_NORESERVE: no memory, no commit charge). Arenas (PGC_ARENA_SIZE) are carved
  * from it in address order and made accessible when first used; each arena
- * hands out 63 pools of 16 KiB (its first slot holds their headers), carving
+ * hands out PGC_POOLS_PER_ARENA pools (its first slot holds their headers), carving
  * never-used pools lazily so their pages are not touched before they are
  * needed. What this file hands out and takes back is a pool's header.
  *
@@ -58,6 +58,8 @@ void pgc__region_unlock(void) {
 void pgc__region_after_fork_child(void) {
     pthread_mutex_init(&region_lock, NULL);
 }
+
+static void check_locked(void);
 
 static uintptr_t arena_base(const arena *a) {
     return pgc__region.base + (uintptr_t)(a - arenas) * PGC_ARENA_SIZE;
@@ -184,6 +186,7 @@ pgc_pool *pgc__region_take_pool(void) {
         usable_unlink(a);
     else
         nfp2last[a->nfree] = a;
+    pgc_debug_check(check_locked());
     pthread_mutex_unlock(&region_lock);
     return pool;
 }
@@ -218,6 +221,7 @@ void pgc__region_give_pool(pgc_pool *pool) {
             usable_insert_after(a, lastnf);
         }
     }
+    pgc_debug_check(check_locked());
     pthread_mutex_unlock(&region_lock);
 }
 
@@ -243,6 +247,41 @@ int pgc__region_trim(void) {
 void pgc__region_stats(pgc_region_stats *out) {
     pthread_mutex_lock(&region_lock);
     *out = stats;
+    pthread_mutex_unlock(&region_lock);
+}
+
+/* ---- invariants ------------------------------------------------------------ */
+
+/* The usable list is doubly linked and sorted by nfree (fewest first);
+ * nfp2last[n] is its last arena with n free pools; each arena's nfree counts
+ * its free list and its never-carved pools; the mapped count matches. */
+static void check_locked(void) {
+    const arena *prev = NULL;
+    for (const arena *a = usable; a; prev = a, a = a->next) {
+        pgc_verify(a->prev == prev);
+        pgc_verify(a->state == ARENA_ACTIVE && a->nfree > 0);
+        pgc_verify(!prev || prev->nfree <= a->nfree);
+        if (!a->next || a->next->nfree != a->nfree)
+            pgc_verify(nfp2last[a->nfree] == a);
+    }
+    size_t active = 0;
+    for (size_t i = 0; i < arenas_carved; i++) {
+        const arena *a = &arenas[i];
+        if (a->state != ARENA_ACTIVE)
+            continue;
+        active++;
+        uint32_t listed = 0;
+        for (const pgc_pool *p = a->freepools; p; p = p->next)
+            pgc_verify(++listed <= PGC_POOLS_PER_ARENA);
+        pgc_verify(a->next_carve >= 1 && a->next_carve <= PGC_SLOTS_PER_ARENA);
+        pgc_verify(a->nfree == listed + (PGC_SLOTS_PER_ARENA - a->next_carve));
+    }
+    pgc_verify(active == stats.arenas_mapped);
+}
+
+void pgc__region_check(void) {
+    pthread_mutex_lock(&region_lock);
+    check_locked();
     pthread_mutex_unlock(&region_lock);
 }
 

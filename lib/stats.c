@@ -97,10 +97,11 @@ static uint64_t total_pools_taken(const pgc_snapshot *s) {
     return n;
 }
 
+/* The text report names every counter as the JSON does (and poolgc(3)). */
 static void report_text(sink *k, const pgc_snapshot *s) {
     out(k, "poolgc statistics (pid %d)\n", (int)getpid());
-    out(k, "class  size  pools  blocks in use  free blocks        bytes  pools taken\n");
-    size_t pools = 0, used = 0, free_blocks = 0;
+    out(k, "class  size  pools  blocks_in_use  free_blocks        bytes  pools_taken\n");
+    size_t pools = 0, in_use = 0, free_blocks = 0;
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
         const pgc_class_stats *c = &s->classes[cls];
         if (!c->pools && !c->pools_taken)
@@ -109,17 +110,18 @@ static void report_text(sink *k, const pgc_snapshot *s) {
             c->blocks_in_use, c->free_blocks, c->blocks_in_use * pgc_class_size(cls),
             (unsigned long long)c->pools_taken);
         pools += c->pools;
-        used += c->blocks_in_use;
+        in_use += c->blocks_in_use;
         free_blocks += c->free_blocks;
     }
-    out(k, "total       %6zu %14zu %12zu %12zu %12llu\n", pools, used, free_blocks,
+    out(k, "total       %6zu %14zu %12zu %12zu %12llu\n", pools, in_use, free_blocks,
         s->pool_bytes_in_use, (unsigned long long)total_pools_taken(s));
-    out(k, "arenas: %zu mapped (%zu bytes), peak %zu, returned %zu, reserved %zu\n",
+    out(k, "arenas_mapped %zu (%zu bytes), arenas_peak %zu, arenas_released %zu, "
+           "arenas_reserved %zu\n",
         s->region.arenas_mapped, s->region.arenas_mapped * PGC_ARENA_SIZE, s->region.arenas_peak,
         s->region.arenas_released, s->region.arenas_reserved);
-    out(k, "pool bytes: %zu in use, %zu free in held pools\n", s->pool_bytes_in_use,
+    out(k, "pool_bytes_in_use %zu, pool_bytes_free %zu\n", s->pool_bytes_in_use,
         s->pool_bytes_free);
-    out(k, "jemalloc: %zu bytes in use, %llu requests\n", s->jemalloc_bytes,
+    out(k, "jemalloc_bytes %zu, jemalloc_requests %llu\n", s->jemalloc_bytes,
         (unsigned long long)s->jemalloc_requests);
 }
 

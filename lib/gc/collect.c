@@ -56,6 +56,27 @@ static const pgc_type *type_of_link(const pgc_gc_link *link) {
     return pgc_ob_type(pgc_ob(pgc_obj_of(link)));
 }
 
+/* ---- invariants ------------------------------------------------------------ */
+
+/* Outside a collection (internal.h): every list is circular and doubly
+ * linked with clean prev words, and holds live tracked containers. */
+static void check_list(const pgc_gc_link *list) {
+    const pgc_gc_link *prev = list;
+    for (const pgc_gc_link *l = pgc_gc_next(list); l != list; prev = l, l = pgc_gc_next(l)) {
+        pgc_verify(l->prev == (uintptr_t)prev);
+        const pgc_ob_head *ob = pgc_ob(pgc_obj_of(l));
+        pgc_verify(pgc_is_container(ob) && pgc_ob_type(ob)->traverse);
+        pgc_verify(ob->rc - (PGC__RC_LIVE + 1) < PGC__RC_LIMIT - 1); /* live, count >= 1 */
+    }
+    pgc_verify(list->prev == (uintptr_t)prev);
+}
+
+void pgc__collect_check(void) {
+    for (int g = 0; g < PGC_GENERATIONS; g++)
+        check_list(&pgc__gc.gen[g].head);
+    check_list(&pgc__gc.permanent);
+}
+
 /* ---- finding the unreachable ----------------------------------------------- */
 
 /* gc_refs = refcount for every object of list, which gets the COLLECTING
@@ -276,6 +297,7 @@ static double seconds_now(void) {
 /* Collect `generation` (and the younger ones); fills info, returns the
  * number of unreachable objects found. */
 static size_t collect(int generation, pgc_collect_info *info) {
+    pgc_debug_check(pgc__collect_check());
     unsigned debug = pgc__gc.debug;
     double start = debug & PGC_DEBUG_STATS ? seconds_now() : 0;
 
@@ -333,6 +355,7 @@ static size_t collect(int generation, pgc_collect_info *info) {
                      "%zu collected, %zu uncollectable, %.6f s",
                      generation, scanned, found, info->collected, info->uncollectable,
                      seconds_now() - start);
+    pgc_debug_check(pgc__collect_check());
     return found;
 }
 

@@ -4,7 +4,7 @@
  * (the collector's algorithm), control.c (its control API) and
  * introspect.c (the gc module's queries).
  *
- * Memory of one object, from pgc_malloc (pools when it fits in 512 bytes):
+ * Memory of one object, from pgc_malloc (pools when it fits in PGC_SMALL_MAX):
  *
  *   container:  | pgc_gc_link (16) | pgc_ob_head (16) | user data ...
  *   leaf:                           | pgc_ob_head (16) | user data ...
@@ -252,6 +252,9 @@ PGC_INTERNAL void pgc__collect_auto(void); /* from pgc_new when gen 0 is due */
 /* One collection of `generation` and the younger ones, with callbacks;
  * returns the unreachable objects found. Not while one runs. */
 PGC_INTERNAL size_t pgc__collect_run(int generation);
+/* Abort with a message unless the generation lists keep their invariants
+ * (not during a collection; the caller holds pgc_lock when threads share). */
+PGC_INTERNAL void pgc__collect_check(void);
 
 /* control.c */
 PGC_INTERNAL void pgc__control_invoke_callbacks(int phase, const pgc_collect_info *info);
