@@ -41,6 +41,11 @@ import time
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 TOP_SRCDIR = os.path.dirname(BENCH_DIR)
+# scripts/build.sh builds in build/; an in-place build (./configure in the
+# source tree) is used when there is none.
+DEFAULT_BUILDDIR = (os.path.join(TOP_SRCDIR, "build")
+                    if os.path.exists(os.path.join(TOP_SRCDIR, "build", "Makefile"))
+                    else TOP_SRCDIR)
 
 # Debian packages the suite uses; installed with apt-get when missing.
 PACKAGES = ["libjemalloc-dev", "libmimalloc-dev", "libgoogle-perftools-dev", "libgc-dev",
@@ -921,8 +926,9 @@ def parse_args(argv):
                    help="comma-separated subset of glibc,jemalloc,mimalloc,tcmalloc,poolgc")
     p.add_argument("--poolgc-lib", metavar="PATH",
                    help="libpoolgc.so to preload (default: <builddir>/lib/.libs/libpoolgc.so)")
-    p.add_argument("--builddir", metavar="DIR", default=TOP_SRCDIR,
-                   help="top build directory: bench/bin and lib/.libs are under it")
+    p.add_argument("--builddir", metavar="DIR", default=DEFAULT_BUILDDIR,
+                   help="top build directory: bench/bin and lib/.libs are under it "
+                        "(default build/, else the source tree)")
     p.add_argument("--out", metavar="DIR",
                    help="where the report and charts go (default bench/results; quick: "
                         "bench/results/raw/quick)")

@@ -71,6 +71,16 @@ void pgc_stats_print(FILE *out);
  * and for hunting a corruption, not for production paths. */
 void pgc_check(void);
 
+/* ---- Heap profiling (POOLGC_PROF, see poolgc(3)) ------------------------ */
+
+/* Write the heap profile sampled so far (gperftools' format, for
+ * google-pprof or jeprof) to `path`, or with path NULL to PREFIX.<pid>.heap,
+ * PREFIX being POOLGC_PROF's value. Thread-safe: other threads keep
+ * allocating and wait only while the samples are written out. Returns 0, or
+ * -1 with errno set: EINVAL when the process is not profiling (POOLGC_PROF
+ * unset or empty), or open(2)'s or write(2)'s errno. */
+int pgc_prof_dump(const char *path);
+
 /* ---- GC objects (pgc_gc(3)) ------------------------------------------- */
 
 /* Every object carries a hidden header before the pointer pgc_new returns:
@@ -105,12 +115,13 @@ typedef struct pgc_type {
     const char *name; /* for messages and debug output; may be NULL */
     /* Report every GC object this object holds a reference to, with
      * visit(child, arg), and do nothing else: no allocation, no count change,
-     * no call into this API. NULL: a leaf, never tracked by the cycle
-     * detector. */
+     * no call into this API (misuse, caught: pgc_gc(3)). NULL: a leaf, never
+     * tracked by the cycle detector. */
     void (*traverse)(void *obj, pgc_visit_fn visit, void *arg);
     /* Optional; runs at most once per object before it is freed, with all its
-     * references still valid. It must not drop a reference it does not own.
-     * May resurrect the object by storing a new reference to it. */
+     * references still valid. It may drop references the object owns (a
+     * self-reference too), and must not drop one it does not own. May
+     * resurrect the object by storing a new reference to it. */
     void (*finalize)(void *obj);
     /* Optional; frees resources that are not GC objects, after the library
      * dropped the references traverse reports (count 0). */
@@ -241,18 +252,21 @@ void pgc_get_threshold(long out[PGC_GENERATIONS]);
 void pgc_get_count(long out[PGC_GENERATIONS]);
 /* Move every tracked object into the permanent generation, which no
  * collection scans (before fork(): children then do not copy those pages),
- * and reset generation 0's count. Lock: needed. */
+ * and reset generation 0's count; ends an incremental pass. Walks the objects
+ * it moves once. Lock: needed. */
 void pgc_freeze(void);
-/* Move the permanent generation's objects into generation 2. Lock: needed. */
+/* Move the permanent generation's objects into generation 2 (one walk over
+ * them). Lock: needed. */
 void pgc_unfreeze(void);
 /* Returns how many objects the permanent generation holds. Lock: needed. */
 size_t pgc_get_freeze_count(void);
 
 /* The phase given to a pgc_callback_fn. */
 enum { PGC_START = 0, PGC_STOP = 1 };
-/* What a callback is told: the generation collected and, at PGC_STOP, the
- * unreachable objects freed (or kept, under PGC_DEBUG_SAVEALL) and those a
- * finalizer resurrected (both 0 at PGC_START). */
+/* What a callback is told: the generation collected (2 for an increment)
+ * and, at PGC_STOP, the unreachable objects freed (or kept, under
+ * PGC_DEBUG_SAVEALL) and the other unreachable ones, which finalizers
+ * resurrected (both 0 at PGC_START). */
 typedef struct pgc_collect_info {
     int generation;
     size_t collected, uncollectable;
@@ -271,25 +285,39 @@ int pgc_callback_add(pgc_callback_fn fn, void *arg);
  * there is none. Lock: needed. */
 int pgc_callback_remove(pgc_callback_fn fn, void *arg);
 
-/* One generation's totals since start-up: collections of it, and the
- * collected and uncollectable objects they found (as in pgc_collect_info). */
+/* One generation's totals since start-up: collections of it, the collected
+ * and uncollectable objects they found (as in pgc_collect_info), the time
+ * they took and the longest one, in nanoseconds (finalizers and weak
+ * reference callbacks included, the callbacks of pgc_callback_add not). In
+ * incremental mode each increment counts as a collection of generation 2. */
 typedef struct pgc_gen_stats {
     size_t collections, collected, uncollectable;
+    size_t total_ns, max_pause_ns;
 } pgc_gen_stats;
 /* Fill out with each generation's totals. Lock: needed. */
 void pgc_get_stats(pgc_gen_stats out[PGC_GENERATIONS]);
+
+/* Incremental mode (off at start) bounds the pauses of automatic collection:
+ * where generational mode would collect generation 2 whole, a pass scans it
+ * in increments, at most 32, each after the collection of the younger
+ * generations that was due anyway (see pgc_gc(3)). on: nonzero to turn it
+ * on, 0 off (ending a pass in progress); ignored during a collection.
+ * pgc_get_incremental returns 1 if it is on, else 0. Lock: needed. */
+void pgc_set_incremental(int on);
+int pgc_get_incremental(void);
 
 /* These fill buf with up to cap BORROWED pointers (no count is taken) and
  * return how many there are in all, which may exceed cap; buf NULL or cap 0
  * only counts. They allocate nothing and change nothing. Lock: needed. */
 /* The tracked containers of `generation`, or of all three for -1 (not the
- * permanent generation). Any other generation: returns 0, errno = EINVAL. */
+ * permanent generation; generation 2 includes those an incremental pass has
+ * not scanned yet). Any other generation: returns 0, errno = EINVAL. */
 size_t pgc_get_objects(int generation, void **buf, size_t cap);
 /* What obj's traverse reports, in its order, NULLs left out (none for a
  * leaf). */
 size_t pgc_get_referents(void *obj, void **buf, size_t cap);
-/* Every tracked container (not the frozen ones) whose traverse reports obj,
- * each once. */
+/* Every tracked container, the frozen ones included, whose traverse reports
+ * obj, each once. */
 size_t pgc_get_referrers(void *obj, void **buf, size_t cap);
 
 /* Debug flags: a mask for pgc_set_debug. */
@@ -309,6 +337,29 @@ unsigned pgc_get_debug(void);
  * caller drops with pgc_decref(). Returns how many the list held before the
  * call; buf NULL or cap 0 only counts. Lock: needed. */
 size_t pgc_garbage(void **buf, size_t cap);
+
+/* ---- Weak references ---------------------------------------------------- */
+
+/* A weak reference's callback: called once, after the referent died and the
+ * reference was cleared (pgc_weakref_get returns NULL), on the thread where
+ * it died, lock held when needed. `ref` is BORROWED (the library holds a
+ * reference during the call, so dropping the caller's own is fine); `arg` is
+ * the one given to pgc_weakref_new. */
+typedef void (*pgc_weakref_fn)(void *ref, void *arg);
+/* A new weak reference to obj: a leaf GC object that does not keep obj
+ * alive. When obj dies (by reference counting, after its finalize; or as
+ * garbage of a collection, before any finalizer of that garbage runs) the
+ * reference is cleared, then callback(ref, arg) runs unless the reference
+ * itself died meanwhile. callback may be NULL; the library never reads arg.
+ * Returns a NEW reference, or NULL with errno = ENOMEM. obj must be live
+ * (count >= 1). Lock: needed. */
+void *pgc_weakref_new(void *obj, pgc_weakref_fn callback, void *arg) PGC_WARN_UNUSED_RESULT;
+/* Returns a NEW reference to ref's referent, or NULL once it died (its count
+ * reached zero, or a collection found it garbage). ref must be a weak
+ * reference. Lock: needed. */
+void *pgc_weakref_get(void *ref);
+/* Returns how many weak references point to obj now. Lock: needed. */
+size_t pgc_weakref_count(const void *obj);
 
 /* The program's lock for GC objects shared between threads (like CPython's
  * GIL): reference counts are not atomic and there is one collector per

@@ -120,20 +120,46 @@ PGC_API int pgc_trim(size_t pad) {
     return released;
 }
 
-/* Frees of pool blocks that are not the owner's plain local free: remote
- * frees, and every free in debug mode (debug.h). */
+static PGC_COLD void double_free(const pgc_pool *pool, void *p) {
+    pgc__message_fatal("poolgc: free(): double free of %p (%u-byte block)", p, pool->block_size);
+}
+
+/* Is block on the pool's free list? Owner only; the walk is bounded by what
+ * the pool holds, so a corrupted list cannot hang it. */
+static int on_free_list(const pgc_pool *pool, const pgc_block *block) {
+    uint32_t limit = PGC_POOL_SIZE / pool->block_size;
+    for (const pgc_block *b = pool->free; b && limit; b = b->next, limit--)
+        if (b == block)
+            return 1;
+    return 0;
+}
+
+/* Frees the fast path does not finish: blocks of another thread's pool, and
+ * blocks that carry the freed mark. A remote freer cannot see the owner's
+ * lists: a mark there is taken as the double free it almost surely is
+ * (pushing the block again would link it to itself). The owner looks on the
+ * pool's lists first, and frees a block whose data only looks like the mark. */
 void pgc__alloc_free_pool_slow(void *p) {
     pgc_pool *pool = pgc_pool_of(p);
     pgc_heap *heap = pgc__heap_tls;
     pgc_block *block = p;
-    if (pgc_debug_mode())
-        pgc_debug_on_free(pool, p);
+    int marked = block->freed_mark == pgc_freed_mark(p);
     if (pool->owner != heap) {
+        if (marked)
+            double_free(pool, p);
+        if (pgc_debug_mode())
+            pgc_debug_on_free(pool, p);
         pgc__heap_free_remote(pool, block);
         return;
     }
+    if (marked) {
+        pgc__pool_reclaim_remote(pool);
+        if (on_free_list(pool, block))
+            double_free(pool, p);
+    }
     block->next = pool->free;
+    block->freed_mark = pgc_freed_mark(p);
     pool->free = block;
-    if (--pool->used == 0 || pool->unlisted)
-        pgc__heap_free_local_slow(heap, pool);
+    if (--pool->used == 0 || pool->slow_free)
+        pgc__heap_free_local_slow(heap, pool, p);
 }

@@ -6,12 +6,13 @@
  * no atomic: only the owning thread touches pool->free.
  * free: a range compare decides pool or jemalloc; a block of this thread's
  * pool goes back on its free list, a block of another thread's pool is
- * pushed on that pool's remote list (heap.c).
+ * pushed on that pool's remote list (heap.c). A block that still carries
+ * the freed mark (internal.h) goes to the slow path, which tells a double
+ * free from a program's data that happens to look like the mark.
  */
 #ifndef POOLGC_ALLOC_INLINE_H
 #define POOLGC_ALLOC_INLINE_H
 
-#include "debug.h"
 #include "internal.h"
 
 static inline __attribute__((always_inline)) void *pgc_malloc_fast(size_t size) {
@@ -21,6 +22,7 @@ static inline __attribute__((always_inline)) void *pgc_malloc_fast(size_t size) 
         pgc_block *block = pool->free;
         if (pgc_likely(block != NULL)) {
             pool->free = block->next;
+            block->freed_mark = 0;
             pool->used++;
             return block;
         }
@@ -28,21 +30,26 @@ static inline __attribute__((always_inline)) void *pgc_malloc_fast(size_t size) 
     }
     if (heap != &pgc__heap_none && heap != &pgc__heap_exited)
         heap->jemalloc_requests++;
+    else
+        atomic_fetch_add_explicit(&pgc__heap_jemalloc_requests_no_heap, 1, memory_order_relaxed);
     return pgc__large_malloc_plain(size);
 }
 
-PGC_INTERNAL void pgc__alloc_free_pool_slow(void *p); /* remote, or debug mode */
+/* A remote free, or a block that carries the freed mark. */
+PGC_INTERNAL void pgc__alloc_free_pool_slow(void *p);
 
 static inline __attribute__((always_inline)) void pgc_free_fast(void *p) {
     if (pgc_likely(pgc_in_region(p))) {
         pgc_pool *pool = pgc_pool_of(p);
         pgc_heap *heap = pgc__heap_tls;
-        if (pgc_likely(pool->owner == heap && !pgc_debug_mode())) {
-            pgc_block *block = (pgc_block *)p;
+        pgc_block *block = (pgc_block *)p;
+        uintptr_t mark = pgc_freed_mark(p);
+        if (pgc_likely(pool->owner == heap && block->freed_mark != mark)) {
             block->next = pool->free;
+            block->freed_mark = mark;
             pool->free = block;
-            if (pgc_unlikely(--pool->used == 0 || pool->unlisted))
-                pgc__heap_free_local_slow(heap, pool);
+            if (pgc_unlikely(--pool->used == 0 || pool->slow_free))
+                pgc__heap_free_local_slow(heap, pool, p);
             return;
         }
         pgc__alloc_free_pool_slow(p);

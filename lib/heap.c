@@ -26,6 +26,7 @@
 
 #include "debug.h"
 #include "internal.h"
+#include "prof.h"
 
 /* The pool of the sentinel heaps: never has a free block. */
 static pgc_pool sentinel_pool;
@@ -53,11 +54,10 @@ void pgc__heap_list_unlock(void) {
 
 /* ---- the class lists ------------------------------------------------------ */
 
-/* Make `pool` (or nothing) the head of class cls, and the fast path's pool
- * (never in debug mode, see debug.h). */
+/* Make `pool` (or nothing) the head of class cls, and the fast path's pool. */
 static void set_head(pgc_heap *heap, unsigned cls, pgc_pool *pool) {
     heap->partial[cls] = pool;
-    pgc_pool *fast = pool ? pgc_debug_fast_pool(pool, &sentinel_pool) : &sentinel_pool;
+    pgc_pool *fast = pgc_prof_head(heap, cls, pool ? pool : &sentinel_pool);
     heap->current[cls] = fast;
     if (cls == 1)
         heap->current[0] = fast;
@@ -109,7 +109,7 @@ static int unlist_if_full(pgc_heap *heap, pgc_pool *pool) {
     if (atomic_compare_exchange_strong_explicit(&pool->remote, &expected, PGC_REMOTE_FULL,
                                                 memory_order_acq_rel, memory_order_acquire)) {
         list_unlink(heap, pool);
-        pool->unlisted = 1;
+        pool->slow_free |= PGC_SLOW_FREE_UNLISTED;
         return 1;
     }
     pgc__pool_reclaim_remote(pool);
@@ -152,8 +152,8 @@ static void take_returned(pgc_heap *heap) {
     pgc_pool *pool = atomic_exchange_explicit(&heap->returned, NULL, memory_order_acquire);
     while (pool) {
         pgc_pool *next = pool->returned_next;
-        pgc_assert(pool->unlisted && pool->owner == heap);
-        pool->unlisted = 0;
+        pgc_assert((pool->slow_free & PGC_SLOW_FREE_UNLISTED) && pool->owner == heap);
+        pool->slow_free &= ~PGC_SLOW_FREE_UNLISTED;
         pgc__pool_reclaim_remote(pool);
         if (pool->used == 0) {
             pool_retire(heap, pool, 1);
@@ -206,29 +206,42 @@ static PGC_NOINLINE void *malloc_from_pools(pgc_heap *heap, size_t size) {
     if (cls == 0)
         cls = 1;
     pgc__large_tick(); /* a program that stopped freeing large blocks still purges */
+    void *owed = pgc_prof_owed(heap, cls); /* POOLGC_PROF: a sample due (prof.h) */
+    if (owed)
+        return owed;
     pgc_pool *pool = refill(heap, cls);
     pgc_debug_check(check_class(heap, cls));
     if (pgc_unlikely(!pool)) {
         heap->jemalloc_requests++;
         return NULL;
     }
+    if (pgc_prof_active())
+        return pgc__prof_malloc(heap, pool); /* counts, may sample (prof.h) */
     pgc_block *block = pool->free;
     pgc_assert(block != NULL && pool->owner == heap);
     pool->free = block->next;
+    block->freed_mark = 0;
     pool->used++;
-    pgc_debug_on_malloc(block);
     return block;
+}
+
+_Atomic uint64_t pgc__heap_jemalloc_requests_no_heap;
+
+/* A small request that no heap can serve goes to jemalloc, counted. */
+static void *malloc_without_heap(size_t size) {
+    atomic_fetch_add_explicit(&pgc__heap_jemalloc_requests_no_heap, 1, memory_order_relaxed);
+    return pgc__large_malloc(size, 0, 0);
 }
 
 void *pgc__heap_malloc_slow(pgc_heap *heap, size_t size) {
     if (pgc_unlikely(in_slow_path))
-        return pgc__large_malloc(size, 0, 0);
+        return malloc_without_heap(size);
     if (heap == &pgc__heap_none) {
         heap = pgc__heap_for_thread();
         if (!heap)
-            return pgc__large_malloc(size, 0, 0);
+            return malloc_without_heap(size);
     } else if (heap == &pgc__heap_exited) {
-        return pgc__large_malloc(size, 0, 0);
+        return malloc_without_heap(size);
     }
     in_slow_path = 1;
     void *block = malloc_from_pools(heap, size);
@@ -237,20 +250,23 @@ void *pgc__heap_malloc_slow(pgc_heap *heap, size_t size) {
     return pgc_likely(block != NULL) ? block : pgc__large_malloc(size, 0, 0);
 }
 
-/* The owner freed into a pool that became empty, or that was unlisted. */
-void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool) {
+/* The owner freed block p into a pool that became empty, or whose slow_free
+ * is set: in debug mode (checks p), or unlisted (relists the pool). */
+static PGC_NOINLINE void free_local_slow(pgc_heap *heap, pgc_pool *pool, void *p) {
+    if (pgc_debug_mode())
+        pgc_debug_on_free(pool, p);
     if (pgc_unlikely(in_slow_path))
         return; /* a signal handler's free: the next free of the pool repairs */
     in_slow_path = 1;
     pgc_assert(pool->owner == heap);
-    if (pool->unlisted) {
+    if (pool->slow_free & PGC_SLOW_FREE_UNLISTED) {
         uintptr_t expected = PGC_REMOTE_FULL;
         if (!atomic_compare_exchange_strong_explicit(&pool->remote, &expected, 0,
                                                      memory_order_acq_rel, memory_order_acquire)) {
             in_slow_path = 0;
             return; /* a remote free took it: it is on heap->returned */
         }
-        pool->unlisted = 0;
+        pool->slow_free &= ~PGC_SLOW_FREE_UNLISTED;
         list_relist(heap, pool);
     }
     if (pool->used == 0) {
@@ -261,7 +277,16 @@ void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool) {
     in_slow_path = 0;
 }
 
+/* (A block freed into the pool the profiler counts takes this path, and only
+ * this test, on every free: kept apart so that it saves no register.) */
+void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool, void *p) {
+    if (pgc_prof_free_counted(heap, pool))
+        return; /* POOLGC_PROF counted it, and nothing else is to do (prof.h) */
+    free_local_slow(heap, pool, p);
+}
+
 void pgc__heap_free_remote(pgc_pool *pool, pgc_block *block) {
+    block->freed_mark = pgc_freed_mark(block);
     uintptr_t old = atomic_load_explicit(&pool->remote, memory_order_relaxed);
     do {
         block->next = (pgc_block *)(old & ~PGC_REMOTE_FULL);
@@ -282,6 +307,7 @@ void pgc__heap_free_remote(pgc_pool *pool, pgc_block *block) {
  * spares to the region (keeping each class's last pool when the heap stays
  * in use). */
 static void reclaim_all(pgc_heap *heap, int keep_last) {
+    pgc__prof_heap_flush(heap);
     take_returned(heap);
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
         pgc_pool *head = heap->partial[cls];
@@ -315,15 +341,15 @@ void pgc__heap_reclaim(pgc_heap *heap) {
  * spares are empty pools of no class; every pool keeps its own invariants. */
 static void check_class(const pgc_heap *heap, unsigned cls) {
     const pgc_pool *head = heap->partial[cls];
-    const pgc_pool *fast =
-        head ? pgc_debug_fast_pool((pgc_pool *)head, &sentinel_pool) : &sentinel_pool;
-    pgc_verify(heap->current[cls] == fast);
+    pgc_verify(heap->current[cls] ==
+               pgc_prof_fast_pool(heap, cls, head ? (pgc_pool *)head : &sentinel_pool));
     if (!head)
         return;
     const pgc_pool *pool = head;
     size_t n = 0;
     do {
-        pgc_verify(pool->owner == heap && pool->cls == cls && !pool->unlisted);
+        pgc_verify(pool->owner == heap && pool->cls == cls);
+        pgc_verify(!(pool->slow_free & PGC_SLOW_FREE_UNLISTED));
         pgc_verify(pool->next->prev == pool && pool->prev->next == pool);
         pgc__pool_check(pool);
         pgc_verify(++n <= pgc__region.size / PGC_POOL_SIZE); /* a stray loop */
@@ -357,7 +383,7 @@ static void heap_init(pgc_heap *heap) {
 static pgc_heap *heap_new(void) {
     if (!fresh_heap_count) {
         size_t bytes = 64 * 1024;
-        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void *m = pgc__os_map(NULL, bytes, PROT_READ | PROT_WRITE, 0);
         if (m == MAP_FAILED)
             return NULL;
         fresh_heaps = m;
@@ -453,7 +479,7 @@ uint64_t pgc__heap_pools_taken(unsigned cls) {
 }
 
 uint64_t pgc__heap_jemalloc_requests(void) {
-    uint64_t n = 0;
+    uint64_t n = atomic_load_explicit(&pgc__heap_jemalloc_requests_no_heap, memory_order_relaxed);
     for (pgc_heap *heap = all_heaps; heap; heap = heap->next_heap)
         n += heap->jemalloc_requests;
     return n;

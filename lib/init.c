@@ -14,14 +14,23 @@
  *
  *   1. the GC lock      pgc_lock(), gc/object.c: held by the program around
  *                       GC calls, which allocate
- *   2. the heaps lock   heap.c: the list of heaps, adoption at thread start
+ *   2. the prof lock    prof.c (POOLGC_PROF): the heap profiler's tables and
+ *                       pools, taken by sampled allocations and their frees
+ *                       (with none of 3 to 5 held) and by a profile dump
+ *   3. the heaps lock   heap.c: the list of heaps, adoption at thread start
  *                       and exit, reclaiming abandoned heaps
- *   3. the region lock  region.c: arenas and the pools they hand out
- *   4. the init lock    here: start-up only
+ *   4. the region lock  region.c: arenas and the pools they hand out
+ *   5. the init lock    here: start-up only
  *
  * jemalloc's own locks sit below all of these (the large path is called
- * with none of them held, or from under 2 and 3 only when giving memory
+ * with none of them held, or from under 3 and 4 only when giving memory
  * back), and jemalloc registers its own fork handlers.
+ *
+ * Below everything, the region's tail lock (region.c: the end of the pool
+ * region), taken inside 4. pgc__region_shrink, which any failed mapping may
+ * call (os.c) with any of the above or jemalloc's held, only tries 4 and the
+ * tail lock, never waits for them. fork does not take the tail lock; the
+ * child makes it anew (pgc__region_after_fork_child).
  *
  * fork: the constructor registers the only pthread_atfork handlers of
  * poolgc, below. prepare takes every lock in the order above, so that the
@@ -30,13 +39,18 @@
  * it) and makes the heaps of the threads that did not survive adoptable. The
  * heaps' own lists need no lock: only their thread touches them.
  *
- * The destructor prints the statistics at exit.
+ * The constructor starts the heap profiler (POOLGC_PROF) once the program's
+ * start-up has begun: its first backtrace() loads libgcc_s, which allocates,
+ * so it must not happen inside the first malloc. The destructor writes the
+ * heap profile and prints the statistics at exit (not at _exit(), which runs
+ * no destructors).
  */
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "gc/internal.h"
 #include "internal.h"
+#include "prof.h"
 
 static _Atomic int initialized;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -69,6 +83,7 @@ void pgc__init_ensure(void) {
 
 static void fork_prepare(void) {
     pgc__object_fork_prepare();
+    pgc__prof_fork_prepare();
     pgc__heap_list_lock();
     pgc__region_lock();
     pthread_mutex_lock(&init_lock);
@@ -78,6 +93,7 @@ static void fork_parent(void) {
     pthread_mutex_unlock(&init_lock);
     pgc__region_unlock();
     pgc__heap_list_unlock();
+    pgc__prof_fork_parent();
     pgc__object_fork_parent();
 }
 
@@ -85,15 +101,22 @@ static void fork_child(void) {
     pthread_mutex_init(&init_lock, NULL);
     pgc__region_after_fork_child();
     pgc__heap_after_fork_child();
+    pgc__prof_fork_child();
     pgc__object_fork_child();
 }
 
-__attribute__((constructor)) static void pgc_constructor(void) {
+/* glibc calls ELF constructors with main's arguments (as it calls main);
+ * argv[0] names the program in the statistics report. */
+__attribute__((constructor)) static void pgc_constructor(int argc, char **argv, char **envp) {
+    (void)envp;
+    pgc__stats_remember_program(argc > 0 && argv ? argv[0] : NULL);
     pgc__init_ensure();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    pgc__prof_start();
 }
 
 __attribute__((destructor)) static void pgc_destructor(void) {
+    pgc__prof_at_exit();
     if (pgc__options.stats != PGC_STATS_OFF)
         pgc__stats_at_exit();
 }

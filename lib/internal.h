@@ -5,7 +5,7 @@
  * are served from pools, the way CPython's pymalloc does it, but with one
  * set of pools per thread (numbers: the constants below, on 64-bit Linux):
  *
- *   region (reserved once, PROT_NONE until used)
+ *   region (reserved, PROT_NONE until used; grows and shrinks at its end)
  *   +-----------+-----------+-----------+----  ...  ----+
  *   | arena 0   | arena 1   | arena 2   |               |  PGC_ARENA_SIZE each
  *   +-----------+-----------+-----------+----  ...  ----+
@@ -109,9 +109,19 @@ static inline size_t pgc_class_size(unsigned cls) {
 
 /* ---- blocks and pools --------------------------------------------------- */
 
+/* A free block. Its second word holds the freed mark while it is free: free
+ * aborts on a block that still carries it (a double free), and every path
+ * that hands a block out clears it. Blocks are at least 16 bytes. */
 typedef struct pgc_block {
     struct pgc_block *next;
+    uintptr_t freed_mark;
 } pgc_block;
+
+/* The freed mark of the block at p: a value a program does not store by
+ * chance in its own block (the bitwise complement of the block's address). */
+static inline uintptr_t pgc_freed_mark(const void *p) {
+    return ~(uintptr_t)p;
+}
 
 struct pgc_heap;
 
@@ -119,6 +129,13 @@ struct pgc_heap;
  * thread whose remote free clears it must hand the pool back to the owner
  * (heap->returned), so full pools need no scan to be found again. */
 #define PGC_REMOTE_FULL ((uintptr_t)1)
+
+/* pool->slow_free: the reasons the owner's free of a block of this pool
+ * continues on the slow path, after the fast path's push; 0 for most pools,
+ * so the fast path tests one word for all of them. */
+#define PGC_SLOW_FREE_UNLISTED 1u /* full and off the heap's class list */
+#define PGC_SLOW_FREE_DEBUG 2u    /* POOLGC_DEBUG checks every free (debug.h) */
+#define PGC_SLOW_FREE_PROF 4u     /* POOLGC_PROF counts frees into it (prof.c) */
 
 /*
  * The states of a pool, and what moves it between them:
@@ -128,17 +145,17 @@ struct pgc_heap;
  *        v
  *   listed         on its owner's circular class list (heap->partial[cls]);
  *                  the list's head is also heap->current[cls], the pool the
- *                  malloc fast path takes from ("current"). unlisted 0,
+ *                  malloc fast path takes from ("current"). UNLISTED clear,
  *                  FULL bit clear.
  *        | refill finds it dry (no free block, no never-used space): one
  *        | CAS sets FULL on an empty remote word
  *        v
- *   unlisted       off every list, unlisted 1, FULL set. Leaves by:
+ *   unlisted       off every list, slow_free has UNLISTED, remote FULL. Leaves by:
  *                  - a remote free, whose CAS clears FULL and pushes the pool
  *                    on the owner's returned stack: "returned";
  *                  - the owner's own free, whose CAS clears FULL: listed
  *                    again, at the tail.
- *   returned       on heap->returned (linked by returned_next), unlisted 1,
+ *   returned       on heap->returned (linked by returned_next), UNLISTED,
  *                  FULL clear; the owner takes the stack at its next refill:
  *                  listed again, or spare if nothing in it is in use.
  *   spare          empty (used 0), kept by its heap on heap->spare_pools (cls
@@ -164,7 +181,7 @@ typedef struct pgc_pool {
     /* --- first cache line: the owner's, written on every malloc and free --- */
     pgc_block *free;       /* returned and carved blocks, owner only */
     uint32_t used;         /* blocks handed out, as the owner counts them */
-    uint32_t unlisted;     /* 1: full and off the heap's class list */
+    uint32_t slow_free;    /* PGC_SLOW_FREE_*: why the owner's frees take the slow path */
     uint32_t block_size;   /* class size in bytes */
     uint32_t cls;          /* size class 1..PGC_NUM_CLASSES */
     uint32_t next_offset;  /* bytes from the pool's first block to never-used space */
@@ -224,6 +241,9 @@ typedef struct pgc_heap {
      * program frees a structure and builds the next one. */
     pgc_pool *spare_pools;
     unsigned spare_count;
+    /* POOLGC_PROF: what the heap profiler knows of this heap's classes
+     * (prof.h); NULL when not profiling. */
+    struct pgc_prof_heap *prof;
     /* counters, owner only */
     uint64_t pools_taken[PGC_NUM_CLASSES + 1]; /* pools started for a class */
     uint64_t jemalloc_requests;                /* requests sent to jemalloc */
@@ -234,13 +254,17 @@ typedef struct pgc_heap {
  * falls through to the slow path without testing for them. */
 PGC_INTERNAL extern pgc_heap pgc__heap_none;
 PGC_INTERNAL extern pgc_heap pgc__heap_exited;
+/* Requests sent to jemalloc by threads without a heap of their own (no pool
+ * region, an exiting thread, a nested call in a slow path): one atomic
+ * counter, touched only on those paths. */
+PGC_INTERNAL extern _Atomic uint64_t pgc__heap_jemalloc_requests_no_heap;
 PGC_INTERNAL extern __thread pgc_heap *pgc__heap_tls;
 
 /* ---- the region (region.c) ---------------------------------------------- */
 
 typedef struct pgc_region {
     uintptr_t base; /* first arena; 0 when pools are unavailable */
-    size_t size;    /* bytes reserved */
+    size_t size;    /* bytes reserved now: grows and shrinks at the end (region.c) */
 } pgc_region;
 PGC_INTERNAL extern pgc_region pgc__region;
 
@@ -249,6 +273,9 @@ static inline int pgc_in_region(const void *p) {
 }
 
 PGC_INTERNAL int pgc__region_init(size_t size);
+/* Give the address space reserved but never carved back to the OS (after a
+ * mapping failed with ENOMEM). Any thread, any lock held. 1: some went back. */
+PGC_INTERNAL int pgc__region_shrink(void);
 PGC_INTERNAL pgc_pool *pgc__region_take_pool(void); /* NULL: region exhausted */
 PGC_INTERNAL void pgc__region_give_pool(pgc_pool *pool);
 PGC_INTERNAL int pgc__region_trim(void); /* purge cached empty arenas */
@@ -260,7 +287,7 @@ typedef struct pgc_region_stats {
     size_t arenas_mapped;   /* arenas holding pools now */
     size_t arenas_peak;     /* most arenas mapped at once */
     size_t arenas_released; /* times an empty arena went back to the OS */
-    size_t arenas_reserved; /* arenas the region can hold */
+    size_t arenas_reserved; /* arenas the region holds now, carved or not */
 } pgc_region_stats;
 PGC_INTERNAL void pgc__region_stats(pgc_region_stats *out);
 /* Call fn on every pool that belongs to a heap (region lock held). */
@@ -280,7 +307,7 @@ PGC_INTERNAL void pgc__pool_check(const pgc_pool *pool);
 
 PGC_INTERNAL void pgc__heap_setup(void);
 PGC_INTERNAL void *pgc__heap_malloc_slow(pgc_heap *heap, size_t size);
-PGC_INTERNAL void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool);
+PGC_INTERNAL void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool, void *p);
 PGC_INTERNAL void pgc__heap_free_remote(pgc_pool *pool, pgc_block *block);
 PGC_INTERNAL pgc_heap *pgc__heap_for_thread(void); /* NULL when pools are unusable */
 PGC_INTERNAL void pgc__heap_thread_exit(void *heap);
@@ -295,6 +322,25 @@ PGC_INTERNAL void pgc__heap_after_fork_child(void);
 PGC_INTERNAL uint64_t pgc__heap_pools_taken(unsigned cls);
 PGC_INTERNAL uint64_t pgc__heap_jemalloc_requests(void);
 
+/* ---- system calls that map memory (os.c) -------------------------------- */
+
+/* mmap (anonymous, private: MAP_FAILED and errno on failure), mremap,
+ * mprotect, madvise, munmap; all but munmap fail on purpose under
+ * POOLGC_FAULT_MMAP in fault-injection builds, except on a thread inside
+ * pgc__os_fault_hold(1) .. (-1) (a no-op in other builds). */
+PGC_INTERNAL void *pgc__os_map(void *addr, size_t len, int prot, int flags);
+PGC_INTERNAL void *pgc__os_remap(void *addr, size_t len, size_t new_len); /* may move */
+PGC_INTERNAL int pgc__os_protect(void *addr, size_t len, int prot);
+PGC_INTERNAL int pgc__os_advise(void *addr, size_t len, int advice);
+PGC_INTERNAL int pgc__os_unmap(void *addr, size_t len);
+PGC_INTERNAL unsigned long pgc__os_calls(void);  /* calls counted (fault builds; else 0) */
+PGC_INTERNAL unsigned long pgc__os_faults(void); /* calls failed on purpose */
+/* Fault-injection builds: POOLGC_FAULT_MMAP's value, N or N:K (-1: not
+ * one), and as the options listing shows it. */
+PGC_INTERNAL int pgc__os_fault_parse(const char *value);
+PGC_INTERNAL void pgc__os_fault_hold(int delta);
+PGC_INTERNAL void pgc__os_fault_show(char *buf, size_t size);
+
 /* ---- start-up, options (init.c, options.c) ------------------------------ */
 
 enum pgc_stats_mode { PGC_STATS_OFF, PGC_STATS_TEXT, PGC_STATS_JSON };
@@ -302,6 +348,7 @@ enum pgc_stats_mode { PGC_STATS_OFF, PGC_STATS_TEXT, PGC_STATS_JSON };
 typedef struct pgc_options {
     enum pgc_stats_mode stats; /* POOLGC_STATS: report at exit */
     char stats_file[256];      /* POOLGC_STATS_FILE: report there (%p: pid) */
+    char stats_program[256];   /* POOLGC_STATS_PROGRAM: report only in this program */
     int verbose;               /* POOLGC_VERBOSE: start-up decisions */
     int debug;                 /* POOLGC_DEBUG: check frees (double free) */
     size_t region_size;        /* POOLGC_REGION: bytes of address space */
@@ -310,6 +357,17 @@ PGC_INTERNAL extern pgc_options pgc__options;
 
 PGC_INTERNAL void pgc__options_read(void);
 PGC_INTERNAL void pgc__init_ensure(void);
+
+/* ---- huge blocks (huge.c): own mappings, under an address-space limit ---- */
+
+#define PGC_HUGE_MIN ((size_t)1 << 20)            /* smallest huge block */
+PGC_INTERNAL int pgc__huge_wanted(size_t size);   /* size >= PGC_HUGE_MIN, RLIMIT_AS set */
+PGC_INTERNAL void pgc__huge_limit_changed(void);  /* read RLIMIT_AS again */
+PGC_INTERNAL void *pgc__huge_malloc(size_t size); /* NULL: no address space, or no slot */
+PGC_INTERNAL void *pgc__huge_realloc(void *p, size_t size); /* NULL: p unchanged */
+PGC_INTERNAL void pgc__huge_free(void *p);
+PGC_INTERNAL int pgc__huge_owns(const void *p); /* searches: not on a fast path */
+PGC_INTERNAL size_t pgc__huge_usable_size(const void *p);
 
 /* ---- the large path (large.c) ------------------------------------------- */
 
@@ -342,6 +400,8 @@ PGC_INTERNAL void pgc__message_write(int fd, const char *buf, size_t len);
 /* ---- statistics (stats.c) ------------------------------------------------ */
 
 PGC_INTERNAL void pgc__stats_at_exit(void);
+/* argv[0] as the program started (init.c's constructor), named in reports. */
+PGC_INTERNAL void pgc__stats_remember_program(const char *argv0);
 
 /* A consistent picture of the allocator for reports and mallinfo (stats.c). */
 typedef struct pgc_class_stats {
@@ -357,7 +417,7 @@ typedef struct pgc_snapshot {
     size_t pool_bytes_in_use;   /* bytes in blocks handed out */
     size_t pool_bytes_free;     /* bytes in free blocks of held pools */
     size_t jemalloc_bytes;      /* bytes jemalloc has handed out */
-    uint64_t jemalloc_requests; /* requests sent to jemalloc by threads with a heap */
+    uint64_t jemalloc_requests; /* requests sent to jemalloc, by every thread */
 } pgc_snapshot;
 PGC_INTERNAL void pgc__stats_snapshot(pgc_snapshot *out);
 

@@ -22,11 +22,13 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "prof.h"
 
 #define MALLOCX_LG_ALIGN(la) ((int)(la))
 #define MALLOCX_ZERO ((int)0x40)
@@ -64,9 +66,25 @@ extern void *__libc_realloc(void *, size_t);
  * - tcache_max:131072: thread caches keep blocks up to 128 KiB (32 KiB by
  *   default); small ones never reach jemalloc here, and the mixed-size
  *   benchmark (up to 1 MiB) ran in 0.35 s instead of 0.50 s for 1 MB more.
+ * - retain:false, only when jemalloc starts under an address-space limit
+ *   (RLIMIT_AS): freed extents are unmapped when purged, not kept as address
+ *   space, and extents are mapped at their size, not in growing chunks.
+ *   Under ulimit -v 409600, after 300 MiB of 256 KiB blocks were freed, the
+ *   largest block was 48 MiB with retain, 381 without (glibc: 397); without
+ *   a limit, retain:false cost the mixed-size benchmark 20% (274 mmaps
+ *   instead of 33) and 15% more memory.
  * MALLOC_CONF still applies on top of this. */
-const char *pgc__je_malloc_conf =
-    "dss:disabled,oversize_threshold:0,dirty_decay_ms:-1,muzzy_decay_ms:0,tcache_max:131072";
+#define CONF                                                                                       \
+    "dss:disabled,oversize_threshold:0,dirty_decay_ms:-1,muzzy_decay_ms:0,tcache_max:131072"
+const char *pgc__je_malloc_conf = CONF;
+
+/* jemalloc reads pgc__je_malloc_conf once, when it starts: called before
+ * each request until then. */
+static PGC_COLD void choose_conf(void) {
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        pgc__je_malloc_conf = CONF ",retain:false";
+}
 
 /* ---- which pages are jemalloc's ----------------------------------------- */
 
@@ -82,34 +100,35 @@ static leaf_word *leaf_for(uintptr_t addr, int create) {
     if (!page_top) {
         if (!create)
             return NULL;
-        void *m = mmap(NULL, TOP_ENTRIES * sizeof(void *), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        void *m =
+            pgc__os_map(NULL, TOP_ENTRIES * sizeof(void *), PROT_READ | PROT_WRITE, MAP_NORESERVE);
         if (m == MAP_FAILED)
             return NULL;
         _Atomic(leaf_word *) *expected = NULL;
         if (!atomic_compare_exchange_strong(&page_top, &expected, m))
-            munmap(m, TOP_ENTRIES * sizeof(void *));
+            pgc__os_unmap(m, TOP_ENTRIES * sizeof(void *));
     }
     _Atomic(leaf_word *) *slot = &page_top[addr >> LEAF_SHIFT];
     leaf_word *leaf = atomic_load_explicit(slot, memory_order_acquire);
     if (!leaf && create) {
-        void *m =
-            mmap(NULL, LEAF_PAGES / 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void *m = pgc__os_map(NULL, LEAF_PAGES / 8, PROT_READ | PROT_WRITE, 0);
         if (m == MAP_FAILED)
             return NULL;
         leaf_word *expected = NULL;
         if (atomic_compare_exchange_strong(slot, &expected, (leaf_word *)m)) {
             leaf = m;
         } else {
-            munmap(m, LEAF_PAGES / 8);
+            pgc__os_unmap(m, LEAF_PAGES / 8);
             leaf = expected;
         }
     }
     return leaf;
 }
 
-/* Set or clear the bits of the pages in [addr, addr + len). */
-static void mark_pages(uintptr_t addr, size_t len, int owned) {
+/* Set or clear the bits of the pages in [addr, addr + len). Setting
+ * returns -1 when a leaf could not be mapped (some bits may be set). */
+static int mark_pages(uintptr_t addr, size_t len, int owned) {
+    int ok = 0;
     uintptr_t end = addr + len;
     while (addr < end) {
         uintptr_t leaf_end = (addr | (((uintptr_t)1 << LEAF_SHIFT) - 1)) + 1;
@@ -128,9 +147,12 @@ static void mark_pages(uintptr_t addr, size_t len, int owned) {
                     atomic_fetch_and_explicit(&leaf[page >> 6], ~mask, memory_order_release);
                 page += 64 - bit;
             }
+        } else if (owned) {
+            ok = -1;
         }
         addr = stop;
     }
+    return ok;
 }
 
 /* On every large free: two dependent loads and a bit test. */
@@ -146,19 +168,27 @@ static inline int jemalloc_owns(const void *p) {
     return (atomic_load_explicit(&leaf[page >> 6], memory_order_relaxed) >> (page & 63)) & 1;
 }
 
-/* jemalloc's mmap and munmap (renamed to these at build time). */
+/* jemalloc's mmap and munmap (renamed to these at build time). jemalloc
+ * maps only anonymous memory (fd -1). pgc__os_map retries a mapping refused
+ * for want of address space once the pool region has given some back. */
 void *pgc__je_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 void *pgc__je_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
-    void *p = mmap(addr, len, prot, flags, fd, off);
-    if (p != MAP_FAILED)
-        mark_pages((uintptr_t)p, len, 1);
+    (void)fd, (void)off; /* always -1 and 0 */
+    void *p = pgc__os_map(addr, len, prot, flags);
+    if (p != MAP_FAILED && mark_pages((uintptr_t)p, len, 1) != 0) {
+        /* Pages not marked would pass for glibc's: refuse the mapping. */
+        mark_pages((uintptr_t)p, len, 0);
+        pgc__os_unmap(p, len);
+        errno = ENOMEM;
+        p = MAP_FAILED;
+    }
     return p;
 }
 
 int pgc__je_munmap(void *addr, size_t len);
 int pgc__je_munmap(void *addr, size_t len) {
     mark_pages((uintptr_t)addr, len, 0);
-    return munmap(addr, len);
+    return pgc__os_unmap(addr, len);
 }
 
 static int jemalloc_started(void) {
@@ -208,41 +238,103 @@ static int larger_than_memory(size_t size) {
     return size > limit;
 }
 
+/* jemalloc refused a request: give back what holds address space but no
+ * data - the pool region's never-carved tail, jemalloc's freed pages (which
+ * it unmaps: retain:false) - so that a retry may fit under an address-space
+ * limit (RLIMIT_AS). Returns 1: worth one retry. */
+static PGC_COLD int give_back_address_space(void) {
+    int saved = errno;
+    int gave = pgc__region_shrink();
+    if (jemalloc_started()) {
+        JE(mallctl)("arena.4096.purge", NULL, NULL, NULL, 0); /* 4096: MALLCTL_ARENAS_ALL */
+        gave = 1;
+    }
+    errno = saved;
+    return gave;
+}
+
+/* Requests huge.c serves: PGC_HUGE_MIN bytes and more, under an
+ * address-space limit (the embedded build only: with a shared jemalloc every
+ * pointer that is not a pool block is taken to be jemalloc's). */
+static int huge_wanted(size_t size, size_t alignment) {
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+    return alignment <= PGC_ALIGNMENT && pgc__huge_wanted(size);
+#else
+    (void)size, (void)alignment;
+    return 0;
+#endif
+}
+
 /* malloc's large path: once jemalloc has started (it clobbers errno only
- * then), a request below a gigabyte goes straight to its malloc. */
+ * then), a request below PGC_HUGE_MIN goes straight to its malloc; one it
+ * refuses goes the long way, which retries. */
 void *pgc__large_malloc_plain(size_t size) {
 #ifdef POOLGC_JEMALLOC_EMBEDDED
-    if (pgc_likely(size < ((size_t)1 << 30) &&
-                   atomic_load_explicit(&page_top, memory_order_relaxed)))
-        return JE(malloc)(size); /* sets ENOMEM itself on failure */
+    if (pgc_likely(size < PGC_HUGE_MIN && atomic_load_explicit(&page_top, memory_order_relaxed))) {
+        void *p = JE(malloc)(size);
+        if (pgc_likely(p != NULL)) {
+            pgc_prof_on_large_malloc(p, size);
+            return p;
+        }
+    }
 #endif
     return pgc__large_malloc(size, 0, 0);
 }
 
+static inline void *jemalloc_alloc(size_t size, size_t alignment, int zero) {
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+    /* jemalloc 5.3's malloc has a fast path that mallocx lacks (20% of the
+     * mixed-size benchmark). Its classes from 16 bytes up are 16-aligned. */
+    if (alignment <= PGC_ALIGNMENT && !zero && size >= PGC_ALIGNMENT)
+        return JE(malloc)(size);
+#endif
+    /* 16-byte alignment at every size, as glibc gives (jemalloc's smallest
+     * classes are 8-aligned; reached when the region is full). */
+    if (alignment < PGC_ALIGNMENT)
+        alignment = PGC_ALIGNMENT;
+    int flags = MALLOCX_LG_ALIGN(__builtin_ctzl(alignment)) | (zero ? MALLOCX_ZERO : 0);
+    return JE(mallocx)(size ? size : 1, flags);
+}
+
+/* jemalloc's first request starts it. jemalloc 5.3 does not survive a
+ * mapping that fails meanwhile (pages_boot writes to a page it did not get;
+ * a0 is used unchecked), so fault injection leaves those mappings alone. */
+static _Atomic int jemalloc_booted;
+static PGC_COLD void *jemalloc_boot(size_t size, size_t alignment, int zero) {
+    choose_conf();
+    pgc__os_fault_hold(1);
+    void *p = jemalloc_alloc(size, alignment, zero);
+    pgc__os_fault_hold(-1);
+    if (p)
+        atomic_store_explicit(&jemalloc_booted, 1, memory_order_release);
+    return p;
+}
+
 void *pgc__large_malloc(size_t size, size_t alignment, int zero) {
-    if (pgc_unlikely(size > PTRDIFF_MAX || larger_than_memory(size))) {
+    /* What glibc refuses with ENOMEM: a block and its alignment padding
+     * (glibc asks for size + alignment) past PTRDIFF_MAX, or past RAM + swap. */
+    size_t need;
+    if (pgc_unlikely(__builtin_add_overflow(size, alignment, &need) || need > PTRDIFF_MAX ||
+                     larger_than_memory(need))) {
         errno = ENOMEM;
         return NULL;
     }
     /* Success leaves errno alone: jemalloc's start-up clobbers it. */
     int *err = &errno, saved = *err;
-    void *p;
-#ifdef POOLGC_JEMALLOC_EMBEDDED
-    /* jemalloc 5.3's malloc has a fast path that mallocx lacks (20% of the
-     * mixed-size benchmark). Its classes from 16 bytes up are 16-aligned. */
-    if (alignment <= PGC_ALIGNMENT && !zero && size >= PGC_ALIGNMENT)
-        p = JE(malloc)(size);
-    else
-#endif
-    {
-        /* 16-byte alignment at every size, as glibc gives (jemalloc's
-         * smallest classes are 8-aligned; reached when the region is full). */
-        if (alignment < PGC_ALIGNMENT)
-            alignment = PGC_ALIGNMENT;
-        int flags = MALLOCX_LG_ALIGN(__builtin_ctzl(alignment)) | (zero ? MALLOCX_ZERO : 0);
-        p = JE(mallocx)(size ? size : 1, flags);
+    void *p = NULL;
+    if (pgc_unlikely(size >= PGC_HUGE_MIN) && huge_wanted(size, alignment)) {
+        p = pgc__huge_malloc(size); /* zeroed: a fresh mapping */
+        if (!p && give_back_address_space())
+            p = pgc__huge_malloc(size);
     }
+    if (pgc_unlikely(!atomic_load_explicit(&jemalloc_booted, memory_order_acquire)) && !p)
+        p = jemalloc_boot(size, alignment, zero);
+    if (!p)
+        p = jemalloc_alloc(size, alignment, zero);
+    if (pgc_unlikely(p == NULL) && give_back_address_space())
+        p = jemalloc_alloc(size, alignment, zero);
     *err = pgc_likely(p != NULL) ? saved : ENOMEM;
+    pgc_prof_on_large_malloc(p, size);
     return p;
 }
 
@@ -251,8 +343,18 @@ void *pgc__large_realloc(void *p, size_t size) {
         errno = ENOMEM;
         return NULL;
     }
-    if (!jemalloc_owns(p))
-        return __libc_realloc(p, size);
+    if (!jemalloc_owns(p)) {
+        if (!pgc__huge_owns(p))
+            return __libc_realloc(p, size);
+        int saved = errno;
+        pgc_prof_on_large_free(p); /* for the profiler, a free and a malloc */
+        void *q = pgc__huge_realloc(p, size);
+        if (!q && give_back_address_space())
+            q = pgc__huge_realloc(p, size);
+        pgc_prof_on_large_malloc(q, size);
+        errno = q ? saved : ENOMEM;
+        return q;
+    }
     /* A new size within the usable size keeps the block, as glibc does
      * (string builders realloc on every append), except a big shrink of a
      * large extent, which jemalloc trims in place. Blocks of jemalloc's slab
@@ -261,7 +363,25 @@ void *pgc__large_realloc(void *p, size_t size) {
     if (size <= usable && (size > usable / 2 || usable <= JEMALLOC_SLAB_MAX))
         return p;
     int saved = errno;
+    pgc_prof_on_large_free(p); /* for the profiler, a free and a malloc */
+    if (pgc_unlikely(size > usable && size >= PGC_HUGE_MIN) && huge_wanted(size, 0)) {
+        /* Grows into a huge block, which later grows without a copy. */
+        void *q = pgc__large_malloc(size, 0, 0);
+        if (q && !jemalloc_owns(q)) {
+            memcpy(q, p, usable);
+            JE(free)(p);
+            return q;
+        }
+        if (q) {
+            pgc_prof_on_large_free(q);
+            JE(free)(q); /* jemalloc's: rallocx may still grow p in place */
+        }
+        errno = saved;
+    }
     void *q = JE(rallocx)(p, size, 0); /* size > 512: 16-aligned */
+    if (pgc_unlikely(q == NULL) && give_back_address_space())
+        q = JE(rallocx)(p, size, 0);
+    pgc_prof_on_large_malloc(q, size);
     errno = q ? saved : ENOMEM;
     return q;
 }
@@ -299,6 +419,7 @@ void pgc__large_tick(void) {
 
 void pgc__large_free(void *p) {
     int *err = &errno, saved = *err; /* free keeps errno; jemalloc may not */
+    pgc_prof_on_large_free(p);
     if (pgc_likely(jemalloc_owns(p))) {
 #ifdef POOLGC_JEMALLOC_EMBEDDED
         JE(free)(p); /* the fast path dallocx lacks */
@@ -306,6 +427,8 @@ void pgc__large_free(void *p) {
         JE(dallocx)(p, 0);
 #endif
         pgc__large_tick();
+    } else if (pgc__huge_owns(p)) {
+        pgc__huge_free(p);
     } else {
         __libc_free(p);
     }
@@ -313,7 +436,9 @@ void pgc__large_free(void *p) {
 }
 
 size_t pgc__large_usable_size(const void *p) {
-    return jemalloc_owns(p) ? JE(sallocx)(p, 0) : glibc_usable_size(p);
+    if (jemalloc_owns(p))
+        return JE(sallocx)(p, 0);
+    return pgc__huge_owns(p) ? pgc__huge_usable_size(p) : glibc_usable_size(p);
 }
 
 static size_t jemalloc_stat(const char *name) {

@@ -55,12 +55,12 @@ void pgc__message_write(int fd, const char *buf, size_t len) {
 }
 
 void pgc__message_vline(const char *fmt, va_list ap) {
-    char line[PGC_MESSAGE_MAX];
-    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    char line[PGC_MESSAGE_MAX + 1]; /* the text, then its newline or vsnprintf's NUL */
+    int n = vsnprintf(line, PGC_MESSAGE_MAX, fmt, ap);
     if (n < 0)
         return;
-    if ((size_t)n > sizeof line - 2)
-        n = sizeof line - 2;
+    if (n > PGC_MESSAGE_MAX - 1)
+        n = PGC_MESSAGE_MAX - 1;
     line[n++] = '\n';
     pgc__message_write(STDERR_FILENO, line, (size_t)n);
 }

@@ -1,78 +1,226 @@
 /*
  * options.c - the POOLGC_* environment variables, read once at start-up with
- * secure_getenv (ignored in setuid programs) into static storage.
+ * secure_getenv (ignored in setuid programs) into pgc__options.
  *
- * Every option is one row of `options` (name, what it means, how to parse);
- * poolgc(3) documents the same rows. Unknown POOLGC_* variables are reported
- * in verbose mode, never fatal. Nothing here allocates.
+ * Every option is one row of `options`: its name, what it means, how to
+ * parse it and how to show its value. Parsing, the POOLGC_VERBOSE listing
+ * and poolgc(3) (tests/lint/docs.sh checks the names) all read that table.
+ *
+ * - A value that parses replaces the default.
+ * - A value that does not parse leaves the default and prints one line on
+ *   stderr, verbose or not: "poolgc: NAME=VALUE: why; keeping the default D".
+ * - POOLGC_VERBOSE lists every option with its value and meaning, one line
+ *   each, then names each unknown POOLGC_* variable (never fatal).
+ *
+ * Nothing here allocates: values are parsed in place and lines are
+ * formatted on the stack and written by message.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
+#include "options.h"
+#include "prof.h"
 
 pgc_options pgc__options = {
     .region_size = PGC_REGION_DEFAULT,
 };
 
-static void parse_stats(const char *v) {
-    if (!strcmp(v, "json"))
-        pgc__options.stats = PGC_STATS_JSON;
-    else if (*v && strcmp(v, "0") != 0)
-        pgc__options.stats = PGC_STATS_TEXT;
-}
+/* ---- value parsers ----------------------------------------------------------- */
 
-static void parse_stats_file(const char *v) {
-    size_t n = strlen(v);
-    if (n >= sizeof pgc__options.stats_file)
-        n = sizeof pgc__options.stats_file - 1;
-    memcpy(pgc__options.stats_file, v, n);
-    pgc__options.stats_file[n] = '\0';
-}
-
-static void parse_verbose(const char *v) {
-    pgc__options.verbose = *v && strcmp(v, "0") != 0;
-}
-static void parse_debug(const char *v) {
-    pgc__options.debug = *v && strcmp(v, "0") != 0;
-}
-
-/* A size with an optional K, M or G suffix. */
-static void parse_region(const char *v) {
-    char *end;
-    unsigned long long n = strtoull(v, &end, 10);
-    switch (*end) {
+int pgc__options_parse_size(const char *text, size_t *out) {
+    size_t n = 0;
+    const char *p = text;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, (size_t)(*p - '0'), &n))
+            return -1;
+    }
+    unsigned shift = 0;
+    switch (*p) {
+    case '\0':
+        break;
     case 'k':
     case 'K':
-        n <<= 10;
+        shift = 10;
         break;
     case 'm':
     case 'M':
-        n <<= 20;
+        shift = 20;
         break;
     case 'g':
     case 'G':
-        n <<= 30;
+        shift = 30;
+        break;
+    case 't':
+    case 'T':
+        shift = 40;
         break;
     default:
-        break;
+        return -1;
     }
-    pgc__options.region_size = (size_t)n;
+    if (shift && *++p != '\0')
+        return -1;
+    if (n > (SIZE_MAX >> shift))
+        return -1;
+    *out = n << shift;
+    return 0;
 }
+
+int pgc__options_parse_bool(const char *text, int *out) {
+    static const char *const on[] = {"1", "yes", "true", "on"};
+    static const char *const off[] = {"", "0", "no", "false", "off"};
+    for (size_t i = 0; i < sizeof on / sizeof on[0]; i++) {
+        if (!strcasecmp(text, on[i])) {
+            *out = 1;
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < sizeof off / sizeof off[0]; i++) {
+        if (!strcasecmp(text, off[i])) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- the options ----------------------------------------------------------- */
+
+/* Each parse function sets its field and returns NULL, or leaves the field
+ * alone and says why the value was refused. Each show function writes the
+ * field's value as a user would set it. */
+
+#define NOT_A_BOOL "not on or off (1, yes, true, on; 0, no, false, off or empty)"
+
+/* POOLGC_STATS_FILE and POOLGC_STATS_PROGRAM ask for a report: without
+ * POOLGC_STATS (read before them, in the table's order), the text one. */
+static int stats_given;
+static void stats_implied(void) {
+    if (!stats_given)
+        pgc__options.stats = PGC_STATS_TEXT;
+}
+
+static const char *parse_stats(const char *v) {
+    int on;
+    stats_given = 1;
+    if (!strcasecmp(v, "json"))
+        pgc__options.stats = PGC_STATS_JSON;
+    else if (pgc__options_parse_bool(v, &on) == 0)
+        pgc__options.stats = on ? PGC_STATS_TEXT : PGC_STATS_OFF;
+    else
+        return "not a report format (0, 1 or json)";
+    return NULL;
+}
+static void show_stats(char *buf, size_t size) {
+    static const char *const shown[] = {
+        [PGC_STATS_OFF] = "0", [PGC_STATS_TEXT] = "1", [PGC_STATS_JSON] = "json"};
+    snprintf(buf, size, "%s", shown[pgc__options.stats]);
+}
+
+static const char *parse_stats_file(const char *v) {
+    size_t n = strlen(v);
+    if (n >= sizeof pgc__options.stats_file)
+        return "longer than 255 bytes";
+    _Static_assert(sizeof pgc__options.stats_file == 256, "update the message above");
+    memcpy(pgc__options.stats_file, v, n + 1);
+    if (n)
+        stats_implied();
+    return NULL;
+}
+static void show_stats_file(char *buf, size_t size) {
+    snprintf(buf, size, "%s", pgc__options.stats_file[0] ? pgc__options.stats_file : "\"\"");
+}
+
+static const char *parse_stats_program(const char *v) {
+    size_t n = strlen(v);
+    if (n >= sizeof pgc__options.stats_program)
+        return "longer than 255 bytes";
+    _Static_assert(sizeof pgc__options.stats_program == 256, "update the message above");
+    if (strchr(v, '/'))
+        return "a program's name, not a path";
+    memcpy(pgc__options.stats_program, v, n + 1);
+    if (n)
+        stats_implied();
+    return NULL;
+}
+static void show_stats_program(char *buf, size_t size) {
+    snprintf(buf, size, "%s", pgc__options.stats_program[0] ? pgc__options.stats_program : "\"\"");
+}
+
+static const char *parse_verbose(const char *v) {
+    return pgc__options_parse_bool(v, &pgc__options.verbose) ? NOT_A_BOOL : NULL;
+}
+static void show_verbose(char *buf, size_t size) {
+    snprintf(buf, size, "%d", pgc__options.verbose);
+}
+
+static const char *parse_debug(const char *v) {
+    return pgc__options_parse_bool(v, &pgc__options.debug) ? NOT_A_BOOL : NULL;
+}
+static void show_debug(char *buf, size_t size) {
+    snprintf(buf, size, "%d", pgc__options.debug);
+}
+
+static const char *parse_region(const char *v) {
+    if (pgc__options_parse_size(v, &pgc__options.region_size))
+        return "not a size (a number with an optional K, M, G or T suffix)";
+    return NULL;
+}
+/* The size with the largest suffix that divides it: 64G, 1536K, 0. */
+static void show_region(char *buf, size_t size) {
+    static const char suffix[] = "TGMK";
+    size_t n = pgc__options.region_size;
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned shift = 40 - 10 * i;
+        if (n && (n & (((size_t)1 << shift) - 1)) == 0) {
+            snprintf(buf, size, "%zu%c", n >> shift, suffix[i]);
+            return;
+        }
+    }
+    snprintf(buf, size, "%zu", n);
+}
+
+#ifdef PGC_FAULT_INJECTION
+static const char *parse_fault_mmap(const char *v) {
+    return pgc__os_fault_parse(v) ? "not a call number N >= 1, or N:K" : NULL;
+}
+#endif
 
 static const struct option {
     const char *name;
     const char *meaning;
-    void (*parse)(const char *value);
+    const char *(*parse)(const char *value);
+    void (*show)(char *buf, size_t size);
 } options[] = {
-    {"POOLGC_STATS", "1: print the statistics report at exit; json: as JSON", parse_stats},
+    {"POOLGC_STATS", "the statistics report at exit: 0 none, 1 text, json JSON", parse_stats,
+     show_stats},
     {"POOLGC_STATS_FILE", "write the report to this file (%p: the pid) instead of stderr",
-     parse_stats_file},
-    {"POOLGC_VERBOSE", "1: report start-up decisions on stderr", parse_verbose},
-    {"POOLGC_DEBUG", "1: check every free (double free, invalid pointer)", parse_debug},
-    {"POOLGC_REGION", "address space reserved for pools (e.g. 64G, 16M)", parse_region},
+     parse_stats_file, show_stats_file},
+    {"POOLGC_STATS_PROGRAM",
+     "report only in processes whose comm or argv[0]'s last part is this name", parse_stats_program,
+     show_stats_program},
+    {"POOLGC_VERBOSE", "report start-up decisions and these options on stderr", parse_verbose,
+     show_verbose},
+    {"POOLGC_DEBUG", "check every free of a pool block (double free, invalid pointer)", parse_debug,
+     show_debug},
+    {"POOLGC_REGION", "address space reserved for pools (K, M, G or T suffix)", parse_region,
+     show_region},
+    {"POOLGC_PROF", "sample allocations and write a heap profile to PREFIX.<pid>.heap at exit",
+     pgc__prof_parse_prefix, pgc__prof_show_prefix},
+    {"POOLGC_PROF_SAMPLE", "heap profile: mean bytes allocated between samples (K, M, G or T)",
+     pgc__prof_parse_sample, pgc__prof_show_sample},
+#ifdef PGC_FAULT_INJECTION
+    {"POOLGC_FAULT_MMAP", "make the Nth mmap/mremap/mprotect/madvise (N:K: K from the Nth on) fail",
+     parse_fault_mmap, pgc__os_fault_show},
+#endif
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
+
+/* ---- reading them ------------------------------------------------------------ */
 
 extern char **environ;
 
@@ -85,16 +233,48 @@ static int known(const char *entry) {
     return 0;
 }
 
+/* v as it can go in a message: at most 64 bytes of it, each byte that is
+ * not printable ASCII shown as '?', so that the message stays one line. */
+static void quote(char *buf, size_t size, const char *v) {
+    size_t o = 0;
+    for (; *v && o < 64 && o + 4 < size; v++)
+        buf[o++] = *v >= ' ' && *v <= '~' ? *v : '?';
+    if (*v) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    buf[o] = '\0';
+}
+
 void pgc__options_read(void) {
+    unsigned char set[OPTION_COUNT] = {0};
+    char value[80], shown[80];
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const char *v = secure_getenv(options[i].name);
-        if (v)
-            options[i].parse(v);
+        if (!v)
+            continue;
+        const char *why = options[i].parse(v);
+        if (why) {
+            quote(value, sizeof value, v);
+            options[i].show(shown, sizeof shown);
+            pgc__message("poolgc: %s=%s: %s; keeping the default %s", options[i].name, value, why,
+                         shown);
+        } else {
+            set[i] = 1;
+        }
     }
-    if (!pgc__options.verbose || !environ)
+    if (!pgc__options.verbose)
+        return;
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        options[i].show(shown, sizeof shown);
+        quote(value, sizeof value, shown);
+        pgc__message("poolgc: option %s=%s (%s): %s", options[i].name, value,
+                     set[i] ? "set" : "default", options[i].meaning);
+    }
+    if (!environ)
         return;
     for (char **e = environ; *e; e++) {
         if (!strncmp(*e, "POOLGC_", 7) && !known(*e))
-            pgc__message("poolgc: unknown option ignored: %.*s", (int)(strcspn(*e, "=")), *e);
+            pgc__message("poolgc: unknown option ignored: %.*s", (int)strcspn(*e, "="), *e);
     }
 }

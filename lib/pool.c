@@ -18,7 +18,7 @@ void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls) {
     size_t size = pgc_class_size(cls);
     pool->free = NULL;
     pool->used = 0;
-    pool->unlisted = 0;
+    pool->slow_free = pgc__options.debug ? PGC_SLOW_FREE_DEBUG : 0;
     pool->owner = owner;
     atomic_store_explicit(&pool->remote, 0, memory_order_relaxed);
     pool->block_size = (uint32_t)size;
@@ -51,18 +51,22 @@ int pgc__pool_extend(pgc_pool *pool) {
 }
 
 /* Take every block other threads freed into this pool back onto its free
- * list. The pool must be on its owner's list (the FULL bit clear). */
+ * list (nothing while the pool is unlisted: its remote word is the FULL bit
+ * alone then). The walk is bounded by what the pool holds: a longer list has
+ * a cycle, which only a double free that slipped past free's check makes. */
 void pgc__pool_reclaim_remote(pgc_pool *pool) {
-    if (atomic_load_explicit(&pool->remote, memory_order_relaxed) == 0)
+    uintptr_t word = atomic_load_explicit(&pool->remote, memory_order_relaxed);
+    if (word == 0 || word == PGC_REMOTE_FULL)
         return;
     pgc_block *head = (pgc_block *)atomic_exchange_explicit(&pool->remote, 0, memory_order_acquire);
-    if (!head)
-        return;
-    uint32_t n = 1;
+    uint32_t n = 1, capacity = PGC_POOL_SIZE / pool->block_size;
     pgc_block *tail = head;
     while (tail->next) {
         tail = tail->next;
-        n++;
+        if (++n > capacity)
+            pgc__message_fatal("poolgc: free(): double free in pool %p (%u-byte blocks): its list "
+                               "of blocks freed by other threads loops",
+                               (void *)pgc_pool_data(pool), pool->block_size);
     }
     tail->next = pool->free;
     pool->free = head;

@@ -1,12 +1,17 @@
 /*
  * region.c - the pool region and its arenas.
  *
- * At start-up one range of address space is reserved (PROT_NONE,
- * MAP_NORESERVE: no memory, no commit charge). Arenas (PGC_ARENA_SIZE) are carved
- * from it in address order and made accessible when first used; each arena
- * hands out PGC_POOLS_PER_ARENA pools (its first slot holds their headers), carving
- * never-used pools lazily so their pages are not touched before they are
- * needed. What this file hands out and takes back is a pool's header.
+ * The region is one range of address space, [base, base + size), reserved
+ * PROT_NONE and MAP_NORESERVE (no memory, no commit charge). Arenas
+ * (PGC_ARENA_SIZE) are carved from it in address order and made accessible
+ * when first used; each arena hands out PGC_POOLS_PER_ARENA pools (its first
+ * slot holds their headers), carving never-used pools lazily so their pages
+ * are not touched before they are needed. What this file hands out and
+ * takes back is a pool's header.
+ *
+ *   base                  carved end                         base + size
+ *   | arena | arena | ... |   reserved, never carved (PROT_NONE)    |
+ *   <-- arenas_carved ---->
  *
  * The choice of arena follows pymalloc: `usable` lists the arenas that have
  * free pools, sorted by their number of free pools, fewest first, and a new
@@ -14,10 +19,64 @@
  * drain, and an arena whose pools are all free goes back to the OS
  * (MADV_DONTNEED) - except the last one on the list, kept to avoid thrashing
  * at a boundary, until pgc_trim(). nfp2last[n] points at the last arena
- * with n free pools, so keeping the order is O(1) per pool.
+ * with n free pools, so keeping the order is O(1) per pool. Returned arenas
+ * keep their address range and are reused first.
  *
- * Returned arenas keep their address range and are reused first.
- * Everything here runs under region_lock, off the allocation fast path.
+ * Address space. A reservation counts toward RLIMIT_AS (ulimit -v,
+ * setrlimit, prlimit) even when nothing is mapped in it, and DESIGN.md asks
+ * that the region cost a program no usable memory under such a limit. The
+ * region stays one range that grows and shrinks only at its end, so that
+ * "is p ours?" stays one subtraction and one compare (pgc_in_region):
+ *
+ * - No limit at start-up: the whole region (POOLGC_REGION, 64 GiB) is
+ *   reserved at once (halving while the kernel refuses, as valgrind does);
+ *   it costs nothing while there is no limit.
+ * - A limit at start-up: the region is reserved on demand. It starts as one
+ *   arena, placed (by an address hint) the limit plus the region's largest
+ *   size plus 1 TiB below where the kernel puts new mappings, which it
+ *   hands out top-down, so the program's own mappings never come near its
+ *   end; it grows by one arena, mapped in place (MAP_FIXED_NOREPLACE), when
+ *   an arena is carved. Address space reserved and not carved: none.
+ * - A limit lowered later (a program calling setrlimit, as python's
+ *   resource module does, or prlimit from outside): the reservation already
+ *   exceeds it, and the next mapping fails with ENOMEM. os.c, through which
+ *   every mapping of poolgc's and jemalloc's goes, then calls
+ *   pgc__region_shrink, which unmaps the never-carved tail and any released
+ *   (empty) arenas at the end of the carved part, and retries once (large.c
+ *   also has jemalloc purge its freed pages and retries a refused request).
+ *   The region then grows in place again, an arena at a time, while the
+ *   range after its end is free.
+ * When the region cannot grow (the limit, or another mapping right after
+ * its end), new pools fail and small requests go to jemalloc, as when the
+ * region is exhausted. Arenas carved and in use stay, with their pages: a
+ * hole in the range would let another mapping in, and its pointers would
+ * pass for pool blocks.
+ *
+ * Why not reserve on demand in aligned chunks with an ownership map: the
+ * free fast path would then load a map entry (a byte per 1 MiB arena over
+ * 47 bits is itself 128 MiB of address space; a two-level map is two
+ * dependent loads) instead of comparing against two words it already has.
+ * Measured: callgrind counts the same instructions per malloc/free pair on
+ * bench/churn.c before and after this design (126.9, the benchmark's own
+ * work included). Under ulimit -v 409600, against glibc in the same run
+ * (tests/stress/limit_*.sh), with huge.c and jemalloc's retain:false doing
+ * their part: largest single block 386 MiB (glibc 397), 1 MiB blocks after
+ * a failed request 384 (396), doubling realloc 256 MiB (256); with the
+ * limit set by the program after start-up 381, 381 and 256; and python's
+ * bytearray(10 MiB) after resource.setrlimit(RLIMIT_AS, 2 GiB) succeeds
+ * (its largest: 2015 MiB, glibc 2031).
+ *
+ * Locks. Everything here runs under region_lock, off the allocation fast
+ * path, except the end of the region: pgc__region.size, arenas_carved, and
+ * the mappings that move the end change under tail_lock too (taken inside
+ * region_lock; nothing but os.c is called while holding it).
+ * pgc__region_shrink only tries the two locks, never waits for them, so it
+ * can run from any mapping anywhere: inside jemalloc's mmap with jemalloc's
+ * locks held, or inside this file's own growth, which it then leaves alone.
+ * Without region_lock it still gives back the never-carved tail. fork does
+ * not take tail_lock: the child makes it anew, and a fork in the middle of
+ * a growth or a shrink leaves the child at most some reserved address
+ * space past the region's end.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,6 +85,10 @@
 #include <sys/resource.h>
 
 #include "internal.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; older kernels take it as a hint */
+#endif
 
 enum arena_state { ARENA_UNUSED, ARENA_ACTIVE };
 
@@ -39,15 +102,22 @@ typedef struct arena {
     struct arena *prev;
 } arena;
 
+/* The smallest region worth having, in arenas. */
+#define MIN_ARENAS 4
+/* Distance kept between an on-demand region's largest end and the mappings
+ * the kernel hands out top-down, besides the limit itself. */
+#define ON_DEMAND_GAP ((uintptr_t)1 << 40)
+
 pgc_region pgc__region;
-static arena *arenas;        /* one per PGC_ARENA_SIZE of the region */
-static size_t arena_count;   /* arenas the region holds */
+static arena *arenas;        /* one per PGC_ARENA_SIZE the region can grow to */
+static size_t max_arenas;    /* entries in `arenas` */
 static size_t arenas_carved; /* arenas [0, carved) have been used at least once */
 static arena *usable;        /* active arenas with free pools, fewest first */
-static arena *unused;        /* returned arenas, reused first */
+static arena *unused;        /* returned arenas, reused first (doubly linked) */
 static arena *nfp2last[PGC_POOLS_PER_ARENA + 1];
 static pgc_region_stats stats;
 static pthread_mutex_t region_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t tail_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void pgc__region_lock(void) {
     pthread_mutex_lock(&region_lock);
@@ -57,6 +127,7 @@ void pgc__region_unlock(void) {
 }
 void pgc__region_after_fork_child(void) {
     pthread_mutex_init(&region_lock, NULL);
+    pthread_mutex_init(&tail_lock, NULL);
 }
 
 static void check_locked(void);
@@ -68,35 +139,185 @@ static arena *arena_of(const void *p) {
     return &arenas[((uintptr_t)p - pgc__region.base) >> PGC_ARENA_SHIFT];
 }
 
-/* Reserve `size` bytes of address space for pools, aligned to an arena. Under
- * a virtual memory limit (ulimit -v) take at most a quarter of it, and retry
- * smaller when the kernel says no. Returns 0 when nothing could be reserved:
+/* The region's size changes while other threads test pointers against it:
+ * a growth stores it after mapping, a shrink before unmapping. */
+static void set_size(size_t size) {
+    __atomic_store_n(&pgc__region.size, size, __ATOMIC_RELEASE);
+}
+
+/* ---- reserving --------------------------------------------------------------- */
+
+/* Map len bytes PROT_NONE at an arena-aligned address (hint, if free and
+ * honoured; 0: anywhere), trimming the slack of an unaligned answer. */
+static uintptr_t reserve_aligned(uintptr_t hint, size_t len) {
+    const int flags = MAP_NORESERVE;
+    if (hint) {
+        void *r = pgc__os_map((void *)hint, len, PROT_NONE, flags);
+        if (r == (void *)hint)
+            return hint;
+        if (r != MAP_FAILED)
+            pgc__os_unmap(r, len);
+    }
+    void *r = pgc__os_map(NULL, len + PGC_ARENA_SIZE, PROT_NONE, flags);
+    if (r == MAP_FAILED)
+        return 0;
+    uintptr_t start = (uintptr_t)r;
+    uintptr_t base = (start + PGC_ARENA_SIZE - 1) & ~(uintptr_t)(PGC_ARENA_SIZE - 1);
+    if (base > start)
+        pgc__os_unmap(r, base - start);
+    if (start + PGC_ARENA_SIZE > base)
+        pgc__os_unmap((void *)(base + len), start + PGC_ARENA_SIZE - base);
+    return base;
+}
+
+/* Where an on-demand region goes: `gap` below the address the kernel gives
+ * a new mapping now (0, anywhere, if that is too low). */
+static uintptr_t on_demand_hint(size_t gap) {
+    void *probe = pgc__os_map(NULL, PGC_PAGE_SIZE, PROT_NONE, MAP_NORESERVE);
+    if (probe == MAP_FAILED)
+        return 0;
+    pgc__os_unmap(probe, PGC_PAGE_SIZE);
+    uintptr_t top = (uintptr_t)probe;
+    if (top < gap || top - gap < ((uintptr_t)1 << 32))
+        return 0;
+    return (top - gap) & ~(uintptr_t)(PGC_ARENA_SIZE - 1);
+}
+
+/* Set up the region: `size` bytes at most (POOLGC_REGION), never more than a
+ * virtual memory limit. Without a limit it is reserved at once, under one on
+ * demand (see the top of this file). Returns 0 when there is no region:
  * every request then goes to jemalloc. */
 int pgc__region_init(size_t size) {
     struct rlimit lim;
-    if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY && size > lim.rlim_cur / 4)
-        size = lim.rlim_cur / 4;
+    size_t limit = SIZE_MAX;
+    if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        limit = lim.rlim_cur;
+    if (size > limit)
+        size = limit;
     size &= ~(PGC_ARENA_SIZE - 1);
-    for (; size >= 4 * PGC_ARENA_SIZE; size /= 2) {
-        size_t table = (size / PGC_ARENA_SIZE) * sizeof(arena);
-        void *t = mmap(NULL, table, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (t == MAP_FAILED)
-            continue;
-        void *r = mmap(NULL, size + PGC_ARENA_SIZE, PROT_NONE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (r == MAP_FAILED) {
-            munmap(t, table);
-            continue;
-        }
-        arenas = t;
-        arena_count = size / PGC_ARENA_SIZE;
-        stats.arenas_reserved = arena_count;
-        pgc__region.base = ((uintptr_t)r + PGC_ARENA_SIZE - 1) & ~(uintptr_t)(PGC_ARENA_SIZE - 1);
-        pgc__region.size = size;
-        return 1;
+    if (size < MIN_ARENAS * PGC_ARENA_SIZE)
+        return 0;
+    size_t table = (size / PGC_ARENA_SIZE) * sizeof(arena);
+    void *t = pgc__os_map(NULL, table, PROT_READ | PROT_WRITE, MAP_NORESERVE);
+    if (t == MAP_FAILED)
+        return 0;
+    uintptr_t base = 0;
+    size_t reserved = size;
+    /* No limit: all of it, or as much as the kernel gives, halving (valgrind
+     * refuses 64 GiB); on demand if not even MIN_ARENAS. */
+    for (; limit == SIZE_MAX && reserved >= MIN_ARENAS * PGC_ARENA_SIZE;
+         reserved = (reserved / 2) & ~(PGC_ARENA_SIZE - 1))
+        if ((base = reserve_aligned(0, reserved)) != 0)
+            break;
+    if (!base) {
+        size_t gap;
+        if (__builtin_add_overflow(ON_DEMAND_GAP, size, &gap) ||
+            (limit != SIZE_MAX && __builtin_add_overflow(gap, limit, &gap)))
+            gap = SIZE_MAX; /* no room: anywhere */
+        reserved = PGC_ARENA_SIZE;
+        base = reserve_aligned(on_demand_hint(gap), reserved);
     }
-    return 0;
+    if (!base) {
+        pgc__os_unmap(t, table);
+        return 0;
+    }
+    arenas = t;
+    max_arenas = size / PGC_ARENA_SIZE;
+    pgc__region.base = base;
+    set_size(reserved);
+    if (pgc__options.verbose && reserved < size)
+        pgc__message("poolgc: the pool region grows on demand, up to %zu MiB", size >> 20);
+    return 1;
+}
+
+/* After a growth failed, the next GROW_BACKOFF attempts are skipped: a
+ * region that cannot grow (another mapping after its end) then costs a
+ * system call per GROW_BACKOFF new pools, not per pool. */
+#define GROW_BACKOFF 64
+static unsigned grow_skip; /* region_lock */
+
+/* The next never-carved arena, accessible, with the region grown by that
+ * arena if all of it is carved. NULL: the region can grow no further (its
+ * largest size, the limit, or another mapping after its end). region_lock
+ * held. */
+static arena *carve_arena(void) {
+    arena *a = NULL;
+    pthread_mutex_lock(&tail_lock);
+    uintptr_t end = pgc__region.base + arenas_carved * PGC_ARENA_SIZE;
+    if (arenas_carved * PGC_ARENA_SIZE < pgc__region.size) {
+        a = &arenas[arenas_carved++];
+    } else if (arenas_carved < max_arenas && (grow_skip == 0 || --grow_skip == 0)) {
+        void *r = pgc__os_map((void *)end, PGC_ARENA_SIZE, PROT_READ | PROT_WRITE,
+                              MAP_NORESERVE | MAP_FIXED_NOREPLACE);
+        if (r == (void *)end) {
+            set_size(pgc__region.size + PGC_ARENA_SIZE);
+            a = &arenas[arenas_carved++];
+            a->committed = 1;
+        } else {
+            if (r != MAP_FAILED)
+                pgc__os_unmap(r, PGC_ARENA_SIZE); /* a kernel without MAP_FIXED_NOREPLACE */
+            grow_skip = GROW_BACKOFF;
+        }
+    }
+    pthread_mutex_unlock(&tail_lock);
+    return a;
+}
+
+/* ---- the unused list: released arenas, doubly linked ----------------------- */
+
+static void unused_push(arena *a) {
+    a->prev = NULL;
+    a->next = unused;
+    if (unused)
+        unused->prev = a;
+    unused = a;
+}
+
+static void unused_unlink(arena *a) {
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        unused = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    a->next = a->prev = NULL;
+}
+
+/* Give back the end of the region that holds no pool: released arenas at the
+ * end of the carved part (only with region_lock, which a shrink from inside
+ * jemalloc cannot wait for), then the never-carved tail. */
+int pgc__region_shrink(void) {
+    /* Without a limit, address space is not what ran out (the map count,
+     * overcommit mode 2, an injected fault): the reservation stays. */
+    struct rlimit lim;
+    if (!pgc__region.base || getrlimit(RLIMIT_AS, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY)
+        return 0;
+    int locked = pthread_mutex_trylock(&region_lock) == 0;
+    if (pthread_mutex_trylock(&tail_lock) != 0) {
+        /* This thread's own growth (os.c retrying it), or another thread
+         * moving the end right now: nothing to take from here. */
+        if (locked)
+            pthread_mutex_unlock(&region_lock);
+        return 0;
+    }
+    if (locked) {
+        while (arenas_carved > 0 && arenas[arenas_carved - 1].state == ARENA_UNUSED) {
+            arena *a = &arenas[--arenas_carved];
+            unused_unlink(a);
+            a->committed = 0;
+        }
+    }
+    size_t keep = arenas_carved * PGC_ARENA_SIZE, size = pgc__region.size;
+    if (size > keep) {
+        set_size(keep);
+        pgc__os_unmap((void *)(pgc__region.base + keep), size - keep);
+    }
+    pthread_mutex_unlock(&tail_lock);
+    if (locked) {
+        pgc_debug_check(check_locked());
+        pthread_mutex_unlock(&region_lock);
+    }
+    return size > keep;
 }
 
 /* ---- the usable list, kept sorted by nfree ------------------------------- */
@@ -122,20 +343,17 @@ static void usable_insert_after(arena *a, arena *after) {
         usable = a;
 }
 
-/* A new or reused arena, all pools free, accessible. NULL: region exhausted. */
+/* A new or reused arena, all pools free, accessible. NULL: region exhausted
+ * (errno may be changed). */
 static arena *arena_new(void) {
     arena *a = unused;
-    if (a) {
-        unused = a->next;
-    } else {
-        if (arenas_carved == arena_count)
-            return NULL;
-        a = &arenas[arenas_carved++];
-    }
+    if (a)
+        unused_unlink(a);
+    else if (!(a = carve_arena()))
+        return NULL;
     if (!a->committed) {
-        if (mprotect((void *)arena_base(a), PGC_ARENA_SIZE, PROT_READ | PROT_WRITE) != 0) {
-            a->next = unused;
-            unused = a;
+        if (pgc__os_protect((void *)arena_base(a), PGC_ARENA_SIZE, PROT_READ | PROT_WRITE) != 0) {
+            unused_push(a);
             return NULL;
         }
         a->committed = 1;
@@ -149,15 +367,14 @@ static arena *arena_new(void) {
     return a;
 }
 
-/* An arena whose pools are all free goes back to the OS; its range is kept. */
+/* An arena whose pools are all free goes back to the OS; its range is kept.
+ * (If madvise fails, its pages just keep their contents.) */
 static void arena_release(arena *a) {
     int saved = errno;
-    madvise((void *)arena_base(a), PGC_ARENA_SIZE, MADV_DONTNEED);
+    pgc__os_advise((void *)arena_base(a), PGC_ARENA_SIZE, MADV_DONTNEED);
     errno = saved;
     a->state = ARENA_UNUSED;
-    a->next = unused;
-    a->prev = NULL;
-    unused = a;
+    unused_push(a);
     stats.arenas_mapped--;
     stats.arenas_released++;
 }
@@ -166,8 +383,10 @@ pgc_pool *pgc__region_take_pool(void) {
     pthread_mutex_lock(&region_lock);
     arena *a = usable;
     if (!a) {
+        int saved = errno; /* a failure here is not the program's */
         a = arena_new();
         if (!a) {
+            errno = saved;
             pthread_mutex_unlock(&region_lock);
             return NULL;
         }
@@ -241,12 +460,14 @@ int pgc__region_trim(void) {
         a = next;
     }
     pthread_mutex_unlock(&region_lock);
+    pgc__region_shrink(); /* under a limit, their address space too */
     return released;
 }
 
 void pgc__region_stats(pgc_region_stats *out) {
     pthread_mutex_lock(&region_lock);
     *out = stats;
+    out->arenas_reserved = __atomic_load_n(&pgc__region.size, __ATOMIC_RELAXED) / PGC_ARENA_SIZE;
     pthread_mutex_unlock(&region_lock);
 }
 
@@ -254,7 +475,13 @@ void pgc__region_stats(pgc_region_stats *out) {
 
 /* The usable list is doubly linked and sorted by nfree (fewest first);
  * nfp2last[n] is its last arena with n free pools; each arena's nfree counts
- * its free list and its never-carved pools; the mapped count matches. */
+ * its free list and its never-carved pools; the mapped count matches. Every
+ * carved arena is active or on the (doubly linked) unused list, and the
+ * carved arenas lie inside the region:
+ *
+ *   arenas_carved  ==  arenas_mapped + |unused|
+ *   arenas_carved * PGC_ARENA_SIZE  <=  size  <=  max_arenas * PGC_ARENA_SIZE
+ */
 static void check_locked(void) {
     const arena *prev = NULL;
     for (const arena *a = usable; a; prev = a, a = a->next) {
@@ -277,6 +504,17 @@ static void check_locked(void) {
         pgc_verify(a->nfree == listed + (PGC_SLOTS_PER_ARENA - a->next_carve));
     }
     pgc_verify(active == stats.arenas_mapped);
+    size_t released = 0;
+    prev = NULL;
+    for (const arena *a = unused; a; prev = a, a = a->next) {
+        pgc_verify(a->prev == prev && a->state == ARENA_UNUSED);
+        pgc_verify(a >= arenas && a < arenas + arenas_carved);
+        pgc_verify(++released <= arenas_carved);
+    }
+    pgc_verify(active + released == arenas_carved);
+    size_t size = __atomic_load_n(&pgc__region.size, __ATOMIC_ACQUIRE); /* a shrink may run */
+    pgc_verify(size % PGC_ARENA_SIZE == 0);
+    pgc_verify(arenas_carved * PGC_ARENA_SIZE <= size && size <= max_arenas * PGC_ARENA_SIZE);
 }
 
 void pgc__region_check(void) {

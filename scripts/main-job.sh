@@ -5,8 +5,11 @@
 # run under glibc, and print poolgc's statistics for it.
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/build.sh
-lib=$PWD/lib/.libs/libpoolgc.so
+# The build's progress lines ("CC lib/alloc.lo") go nowhere; its warnings and
+# errors are on stderr, and the output of a step that fails is shown.
+echo "== building poolgc in build/ (sh scripts/build.sh)"
+sh scripts/build.sh >/dev/null
+lib=$PWD/build/lib/.libs/libpoolgc.so
 python=/usr/bin/python3
 script=$(mktemp /tmp/poolgc-main-job.XXXXXX.py)
 trap 'rm -f "$script" "$script.glibc" "$script.poolgc"' EXIT
@@ -35,7 +38,7 @@ else
     echo "== OUTPUT DIFFERS" >&2
     exit 1
 fi
-if grep -q '^bench-quick:' Makefile 2>/dev/null; then
+if grep -q '^bench-quick:' build/Makefile 2>/dev/null; then
     echo "== quick benchmark against the peers (make bench-quick)"
-    make --no-print-directory bench-quick
+    make -C build --no-print-directory bench-quick
 fi

@@ -1,7 +1,8 @@
 /*
  * control.c - the collector's control API, what CPython's gcmodule.c is to
- * its gc.c: pgc_collect, enable/disable, thresholds and counts, freeze,
- * callbacks, statistics, debug flags, and the garbage kept under
+ * its gc.c: pgc_collect, enable/disable, incremental mode, thresholds and
+ * counts, freeze, callbacks, statistics (and the snapshot the POOLGC_STATS
+ * report prints, stats.c), debug flags, and the garbage kept under
  * PGC_DEBUG_SAVEALL. The algorithm itself is in collect.c.
  *
  * Everything here reads or sets pgc__gc (internal.h) and nothing else; the
@@ -17,9 +18,18 @@ PGC_API size_t pgc_collect(int generation) {
         errno = EINVAL;
         return 0;
     }
+    pgc_check_not_traversing("pgc_collect", NULL);
     if (pgc__gc.collecting)
         return 0;
     return pgc__collect_run(generation);
+}
+
+PGC_API void pgc_set_incremental(int on) {
+    if (!pgc__gc.collecting) /* the lists are the collection's meanwhile */
+        pgc__collect_set_incremental(on);
+}
+PGC_API int pgc_get_incremental(void) {
+    return pgc__gc.incremental;
 }
 
 PGC_API void pgc_enable(void) {
@@ -48,13 +58,21 @@ PGC_API void pgc_get_count(long out[PGC_GENERATIONS]) {
         out[i] = pgc__gc.gen[i].count;
 }
 
+/* Both walk the objects they move, to give them their new list's tag
+ * (gc/internal.h). */
 PGC_API void pgc_freeze(void) {
-    for (int i = 0; i < PGC_GENERATIONS; i++)
+    pgc__collect_end_pass();
+    for (int i = 0; i < PGC_GENERATIONS; i++) {
+        pgc__collect_mark(&pgc__gc.gen[i].head, PGC_TAG_PERMANENT);
         pgc_list_merge(&pgc__gc.gen[i].head, &pgc__gc.permanent);
+    }
     pgc__gc.gen[0].count = 0;
 }
 
 PGC_API void pgc_unfreeze(void) {
+    /* counted as survivors of the last full collection: a pass over them
+     * still takes at most PGC_PASS_STEPS increments (collect.c) */
+    pgc__gc.long_lived_total += pgc__collect_mark(&pgc__gc.permanent, pgc_gen_tag(PGC_OLDEST));
     pgc_list_merge(&pgc__gc.permanent, &pgc__gc.gen[PGC_OLDEST].head);
 }
 
@@ -155,4 +173,53 @@ PGC_API size_t pgc_garbage(void **buf, size_t cap) {
         pgc__gc.ngarbage = n - k;
     }
     return n;
+}
+
+/* ---- the statistics report's snapshot --------------------------------------- */
+
+static const char *type_name(const pgc_type *t) {
+    if (!t)
+        return "(other types)";
+    return t->name ? t->name : "(unnamed)";
+}
+
+void pgc__control_snapshot(pgc_gc_snapshot *out) {
+    memset(out, 0, sizeof *out);
+    out->used = pgc__gc.used;
+    memcpy(out->gens, pgc__gc.stats, sizeof out->gens);
+    /* per name (types of one name together), then most bytes first */
+    pgc_gc_type_stats all[PGC_TYPE_SLOTS + 1];
+    size_t n = 0;
+    for (size_t i = 0; i <= PGC_TYPE_SLOTS; i++) {
+        const pgc_type_slot *slot = &pgc__gc.types[i];
+        if (!slot->objects) /* the type may be gone: its name is not read */
+            continue;
+        const char *name = type_name(i < PGC_TYPE_SLOTS ? slot->type : NULL);
+        out->objects += slot->objects;
+        out->bytes += slot->bytes;
+        size_t k = 0;
+        while (k < n && strcmp(all[k].name, name) != 0)
+            k++;
+        if (k == n)
+            all[n++] = (pgc_gc_type_stats){name, 0, 0};
+        all[k].objects += slot->objects;
+        all[k].bytes += slot->bytes;
+    }
+    for (size_t i = 1; i < n; i++) /* insertion sort: n <= 257 */
+        for (size_t k = i; k > 0 && all[k].bytes > all[k - 1].bytes; k--) {
+            pgc_gc_type_stats t = all[k];
+            all[k] = all[k - 1];
+            all[k - 1] = t;
+        }
+    if (n > PGC_STATS_TYPES) { /* the smallest together, as other types */
+        pgc_gc_type_stats *rest = &all[PGC_STATS_TYPES - 1];
+        for (size_t k = PGC_STATS_TYPES; k < n; k++) {
+            rest->objects += all[k].objects;
+            rest->bytes += all[k].bytes;
+        }
+        rest->name = type_name(NULL);
+        n = PGC_STATS_TYPES;
+    }
+    memcpy(out->types, all, n * sizeof *all);
+    out->ntypes = n;
 }

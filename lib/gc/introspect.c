@@ -6,7 +6,10 @@
  * taken) and returns how many there are in all, so a caller can size its
  * array with a first call (buf NULL, cap 0). They read the generation lists
  * and call traverse functions only: nothing is allocated, nothing changes.
- * Like CPython's, they leave out the permanent generation of pgc_freeze().
+ * Generation 2 includes, in incremental mode, the old objects the current
+ * pass has not scanned yet. Like CPython's, pgc_get_objects leaves out the
+ * permanent generation of pgc_freeze(); pgc_get_referrers includes it (every
+ * tracked container).
  */
 #include <errno.h>
 
@@ -23,6 +26,11 @@ static void put(result *r, void *obj) {
     r->n++;
 }
 
+static void put_list(result *r, const pgc_gc_link *list) {
+    for (const pgc_gc_link *l = pgc_gc_next(list); l != list; l = pgc_gc_next(l))
+        put(r, pgc_obj_of(l));
+}
+
 PGC_API size_t pgc_get_objects(int generation, void **buf, size_t cap) {
     result r = {buf, buf ? cap : 0, 0};
     int first = generation, last = generation;
@@ -34,9 +42,9 @@ PGC_API size_t pgc_get_objects(int generation, void **buf, size_t cap) {
         return 0;
     }
     for (int g = first; g <= last; g++) {
-        pgc_gc_link *list = &pgc__gc.gen[g].head;
-        for (pgc_gc_link *l = pgc_gc_next(list); l != list; l = pgc_gc_next(l))
-            put(&r, pgc_obj_of(l));
+        put_list(&r, &pgc__gc.gen[g].head);
+        if (g == PGC_OLDEST)
+            put_list(&r, &pgc__gc.unscanned);
     }
     return r.n;
 }
@@ -46,11 +54,19 @@ static void visit_referent(void *child, void *arg) {
         put(arg, child);
 }
 
+/* Run obj's traverse, marked as the library's (no API call from there). */
+static void traverse(void *obj, const pgc_type *t, pgc_visit_fn visit, void *arg) {
+    pgc__gc.traversing = obj;
+    t->traverse(obj, visit, arg);
+    pgc__gc.traversing = NULL;
+}
+
 PGC_API size_t pgc_get_referents(void *obj, void **buf, size_t cap) {
     result r = {buf, buf ? cap : 0, 0};
     const pgc_type *t = pgc_ob_type(pgc__object_check("pgc_get_referents", obj));
+    pgc_check_not_traversing("pgc_get_referents", obj);
     if (t->traverse)
-        t->traverse(obj, visit_referent, &r);
+        traverse(obj, t, visit_referent, &r);
     return r.n;
 }
 
@@ -66,18 +82,23 @@ static void visit_search(void *child, void *arg) {
         s->found = 1;
 }
 
+static void search_list(result *r, const void *obj, const pgc_gc_link *list) {
+    for (const pgc_gc_link *l = pgc_gc_next(list); l != list; l = pgc_gc_next(l)) {
+        void *container = pgc_obj_of(l);
+        search s = {obj, 0};
+        traverse(container, pgc_ob_type(pgc_ob(container)), visit_search, &s);
+        if (s.found)
+            put(r, container); /* once, however many references it holds */
+    }
+}
+
 PGC_API size_t pgc_get_referrers(void *obj, void **buf, size_t cap) {
     result r = {buf, buf ? cap : 0, 0};
     pgc__object_check("pgc_get_referrers", obj);
-    for (int g = 0; g < PGC_GENERATIONS; g++) {
-        pgc_gc_link *list = &pgc__gc.gen[g].head;
-        for (pgc_gc_link *l = pgc_gc_next(list); l != list; l = pgc_gc_next(l)) {
-            void *container = pgc_obj_of(l);
-            search s = {obj, 0};
-            pgc_ob_type(pgc_ob(container))->traverse(container, visit_search, &s);
-            if (s.found)
-                put(&r, container); /* once, however many references it holds */
-        }
-    }
+    pgc_check_not_traversing("pgc_get_referrers", obj);
+    for (int g = 0; g < PGC_GENERATIONS; g++)
+        search_list(&r, obj, &pgc__gc.gen[g].head);
+    search_list(&r, obj, &pgc__gc.unscanned);
+    search_list(&r, obj, &pgc__gc.permanent);
     return r.n;
 }

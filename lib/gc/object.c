@@ -20,9 +20,17 @@
  * collection that runs meanwhile (from a finalizer) never sees it. Leaves
  * with neither finalize nor release are freed on the spot.
  *
+ * Weak references: weakref.c; a death by reference counting calls it
+ * (pgc__weakref_clear) between finalize and dropping references.
+ *
+ * Statistics: while they are on (POOLGC_STATS), pgc_new and the free path
+ * count live objects and bytes per type in pgc__gc.types, a fixed table
+ * (never malloc, which may be where a report comes from); control.c reads it.
+ *
  * Misuse (a count already zero, a freed or foreign pointer, a decref too many
- * inside a finalizer) prints one line naming the function, the address and
- * the type where it is known, then aborts: never silent corruption.
+ * inside a finalizer, a call from a traverse function) prints one line
+ * naming the function, the address and the type where it is known, then
+ * aborts: never silent corruption.
  */
 #define PGC_NO_INLINE /* this file defines the exported pgc_incref/pgc_decref */
 
@@ -39,12 +47,15 @@
 /* ---- misuse --------------------------------------------------------------- */
 
 /* What is wrong with an object whose rc word failed a check. */
-static const char *describe(unsigned long long rc) {
+static const char *describe(const void *obj) {
+    unsigned long long rc = pgc_ob(obj)->rc;
     if (pgc_rc_is_live(rc)) /* the checks only fail live objects at count 0 */
         return "reference count is already zero (object being deallocated)";
     if (PGC_RC_TAG(rc) == PGC_RC_TAG(PGC__RC_PENDING))
         return "reference count is already zero (object waiting to be deallocated)";
-    if (PGC_RC_TAG(rc) == PGC_RC_TAG(PGC__RC_FREED))
+    /* A leaf's rc word is its block's second word, where a free block
+     * carries the allocator's freed mark instead of PGC__RC_FREED. */
+    if (PGC_RC_TAG(rc) == PGC_RC_TAG(PGC__RC_FREED) || rc == pgc_freed_mark(pgc_ob(obj)))
         return "object was already freed";
     return "not a GC object (or freed and reused)";
 }
@@ -76,7 +87,7 @@ void pgc__object_misuse_in(const char *func, const void *obj, const char *what,
                              what ? what : "NULL is not a GC object");
     else {
         n = (size_t)snprintf(msg, sizeof msg, "poolgc: %s(%p): %s; ", func, obj,
-                             what ? what : describe(pgc_ob(obj)->rc));
+                             what ? what : describe(obj));
         if (n < sizeof msg)
             n += (size_t)type_text(msg + n, sizeof msg - n, known_type(obj));
     }
@@ -95,6 +106,16 @@ void pgc__object_misuse(const char *func, const void *obj, const char *what) {
     pgc__object_misuse_in(func, obj, what, NULL);
 }
 
+void pgc__object_misuse_traversing(const char *func, const void *obj) {
+    const void *parent = pgc__gc.traversing;
+    char what[128];
+    const pgc_type *t = known_type(parent);
+    snprintf(what, sizeof what, "called from the traverse function of %p (type %s%.64s%s)", parent,
+             t && t->name ? "\"" : "", t && t->name ? t->name : "unknown",
+             t && t->name ? "\"" : "");
+    pgc__object_misuse(func, obj, what);
+}
+
 pgc_ob_head *pgc__object_check(const char *func, const void *obj) {
     if (pgc_unlikely(!obj))
         pgc__object_misuse(func, obj, NULL);
@@ -107,9 +128,32 @@ pgc_ob_head *pgc__object_check(const char *func, const void *obj) {
 
 /* ---- allocation -------------------------------------------------------------- */
 
+/* Statistics: count (sign 1) or uncount (-1) the object at mem of type t. */
+static PGC_NOINLINE void count_type(const pgc_type *t, const void *mem, int sign) {
+    pgc_type_slot *slot = &pgc__gc.types[PGC_TYPE_SLOTS]; /* other types */
+    size_t h = (size_t)(((uintptr_t)t >> 3) * 0x9e3779b97f4a7c15u >> 56);
+    for (size_t i = 0; i < PGC_TYPE_SLOTS; i++) {
+        pgc_type_slot *s = &pgc__gc.types[(h + i) % PGC_TYPE_SLOTS];
+        if (s->type == t || !s->type) {
+            s->type = t;
+            slot = s;
+            break;
+        }
+    }
+    size_t bytes = pgc_usable_size(mem);
+    if (sign > 0) {
+        slot->objects++;
+        slot->bytes += bytes;
+    } else {
+        slot->objects--;
+        slot->bytes -= bytes;
+    }
+}
+
 PGC_API void *pgc_new(const pgc_type *type, size_t size) {
     if (pgc_unlikely(!type))
         pgc__object_misuse("pgc_new", NULL, "the type is NULL");
+    pgc_check_not_traversing("pgc_new", NULL);
     int container = type->traverse != NULL;
     size_t prefix = container ? PGC_CONTAINER_PREFIX : PGC_OB_SIZE;
     if (pgc_unlikely(size > SIZE_MAX - prefix)) {
@@ -119,6 +163,9 @@ PGC_API void *pgc_new(const pgc_type *type, size_t size) {
     char *mem = pgc_malloc(prefix + size);
     if (pgc_unlikely(!mem))
         return NULL;
+    pgc__gc.used = 1;
+    if (pgc_unlikely(pgc__options.stats != PGC_STATS_OFF))
+        count_type(type, mem, 1);
     void *obj = mem + prefix;
     memset(obj, 0, size);
     pgc_ob_head *ob = pgc_ob(obj);
@@ -144,6 +191,8 @@ void pgc__object_free(void *obj) {
         if (pgc__gc.gen[0].count > 0)
             pgc__gc.gen[0].count--;
     }
+    if (pgc_unlikely(pgc__options.stats != PGC_STATS_OFF))
+        count_type(pgc_ob_type(ob), mem, -1);
     ob->rc = PGC__RC_FREED;
     pgc_free(mem);
 }
@@ -155,6 +204,11 @@ static void queue_dead(void *obj) {
     pgc_ob_head *ob = pgc_ob(obj);
     if (pgc_is_container(ob)) {
         pgc_gc_link *link = pgc_link(obj);
+        if (pgc_unlikely(pgc__gc.keep_unreachable) && (link->prev & PGC_PREV_COLLECTING)) {
+            /* unreachable, the collector runs finalizers: stays (collect.c) */
+            ob->rc = PGC__RC_LIVE;
+            return;
+        }
         uintptr_t was_tracked = 0;
         if (link->next) {
             pgc_list_remove(link);
@@ -163,7 +217,7 @@ static void queue_dead(void *obj) {
         link->prev = was_tracked;
     } else {
         const pgc_type *t = pgc_ob_type(ob);
-        if (!t->finalize && !t->release) {
+        if (!t->finalize && !t->release && !(ob->type & PGC_TYPE_WEAKREFS)) {
             pgc__object_free(obj); /* nothing can run: no need to queue */
             return;
         }
@@ -219,8 +273,20 @@ static void destroy(void *obj) {
             pgc_list_remove(pgc_link(obj)); /* the finalizer tracked it */
     }
     ob->rc = PGC__RC_LIVE; /* count 0: being torn down */
-    if (pgc_is_container(ob))
+    if (ob->type & PGC_TYPE_WEAKREFS) {
+        /* after finalize (which may resurrect), before any reference goes;
+         * count 0 meanwhile, so a callback that reaches obj by other means
+         * cannot resurrect it (that is misuse, caught) */
+        pgc__weakref_clear(obj);
+        if (!pgc__gc.weak_hold)
+            pgc__weakref_run_callbacks();
+    }
+    if (pgc_is_container(ob)) {
+        const void *outer = pgc__gc.traversing;
+        pgc__gc.traversing = obj;
         t->traverse(obj, visit_drop, obj);
+        pgc__gc.traversing = outer;
+    }
     if (t->release)
         t->release(obj);
     pgc__object_free(obj);
@@ -242,6 +308,7 @@ void pgc__object_drain(void) {
 /* Count 1 reaching zero, or misuse. */
 static void decref_slow(void *obj) {
     unsigned long long rc = pgc_ob(obj)->rc;
+    pgc_check_not_traversing("pgc_decref", obj);
     if (rc != PGC__RC_LIVE + 1)
         pgc__object_misuse("pgc_decref", obj, NULL);
     if (pgc_unlikely(obj == pgc__gc.finalizing))

@@ -1,6 +1,6 @@
 /*
  * cxx_mixed_families - wrong but common mixes of allocation families do not
- * crash, as under glibc (research C4, C5): free(new int), delete[] of a
+ * crash, as under glibc: free(new int), delete[] of a
  * malloc'd block, delete of a calloc'd one, free of an aligned new, realloc of
  * a new[] block, and sized delete with a wrong size for small and large
  * blocks; the heap still works afterwards (100000 rounds of churn).
@@ -85,9 +85,5 @@ int main() {
     for (auto *p : slots)
         std::free(p);
 
-    if (failures) {
-        std::fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    return 0;
+    return check_done();
 }

@@ -1,6 +1,6 @@
 /*
- * cxx_new_delete - all 20 C++ operator new/delete variants work (research
- * C3): new/new[] x {plain, nothrow, aligned, aligned+nothrow} and delete/
+ * cxx_new_delete - all 20 C++ operator new/delete variants work:
+ * new/new[] x {plain, nothrow, aligned, aligned+nothrow} and delete/
  * delete[] x {plain, sized, aligned, sized+aligned, nothrow, aligned+nothrow};
  * default alignment 16, requested alignments honoured up to 64 KiB; a huge
  * throwing new calls the new_handler and then throws std::bad_alloc; a huge
@@ -169,9 +169,5 @@ int main() {
     auto sp = std::make_shared<std::string>(1000, 'q');
     CHECK(sp->size() == 1000 && (*sp)[999] == 'q', "make_shared string broken");
 
-    if (failures) {
-        std::fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    return 0;
+    return check_done();
 }

@@ -157,9 +157,5 @@ int main(int argc, char **argv) {
     expect_detected("free(p); free(p)", double_free_now);
     expect_detected("free(p); other traffic; free(p)", double_free_later);
 
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    return 0;
+    return check_done();
 }

@@ -1,6 +1,6 @@
 /*
- * entry_points - every allocation entry point works with every release path
- * (research C1, C7): a block from malloc, calloc, realloc, reallocarray,
+ * entry_points - every allocation entry point works with every release path:
+ * a block from malloc, calloc, realloc, reallocarray,
  * posix_memalign, aligned_alloc, memalign, valloc or pvalloc can be grown and
  * shrunk by realloc with its contents intact, reports a truthful usable size,
  * and can be released by free, realloc(p, 0), free_sized / free_aligned_sized.
@@ -200,9 +200,5 @@ int main(void) {
         fprintf(stderr, "note: not running on poolgc, symbol resolution not checked\n");
     }
 
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    return 0;
+    return check_done();
 }

@@ -66,9 +66,5 @@ int main(void) {
     KEEPS_ERRNO(malloc_trim(0));
     KEEPS_ERRNO(mallinfo2());
 
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    return 0;
+    return check_done();
 }

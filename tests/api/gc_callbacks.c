@@ -46,5 +46,5 @@ int main(void) {
     pgc_collect(2);
     CHECK(once_calls == 1, "self-removing callback called %d times", once_calls);
     CHECK(pgc_callback_remove(logger, "B") == 0, "remove B");
-    return test_result();
+    return check_done();
 }

@@ -27,5 +27,5 @@ int main(void) {
     CHECK(found == 2, "found %zu, want the 2 tracked cycle members", found);
     CHECK(nodes_released == 3, "nodes released %zu, want 3", nodes_released);
     CHECK(leaves_released == 4, "leaves released %zu, want 4", leaves_released);
-    return test_result();
+    return check_done();
 }

@@ -62,5 +62,5 @@ int main(void) {
               finalized[i], released[i]);
     CHECK(order_ok, "release ran before finalize");
     CHECK(pgc_collect(2) == 0, "garbage left");
-    return test_result();
+    return check_done();
 }

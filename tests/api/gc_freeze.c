@@ -1,7 +1,8 @@
 /* gc_freeze - pgc_freeze moves every tracked object to the permanent
  * generation: never scanned (its garbage stays), absent from
- * pgc_get_objects, counted by pgc_get_freeze_count; pgc_unfreeze returns it
- * to generation 2, where the next full collection finds the garbage. */
+ * pgc_get_objects but not from pgc_get_referrers, counted by
+ * pgc_get_freeze_count; pgc_unfreeze returns it to generation 2, where the
+ * next full collection finds the garbage. */
 #include "gc_test.h"
 
 int main(void) {
@@ -22,6 +23,10 @@ int main(void) {
 
     node *young = node_new(3); /* new objects are not frozen */
     CHECK(pgc_get_objects(0, NULL, 0) == 1, "young object missing");
+    node_set(live, 1, young); /* a frozen referrer */
+    void *referrers[4];
+    CHECK(pgc_get_referrers(young, referrers, 4) == 1 && referrers[0] == live,
+          "the frozen referrer is not listed");
 
     pgc_unfreeze();
     CHECK(pgc_get_freeze_count() == 0, "freeze count %zu after unfreeze", pgc_get_freeze_count());
@@ -29,5 +34,5 @@ int main(void) {
     CHECK(pgc_collect(2) == 2 && nodes_released == 2, "garbage not found after unfreeze");
     pgc_decref(live);
     pgc_decref(young);
-    return test_result();
+    return check_done();
 }

@@ -76,5 +76,5 @@ int main(void) {
     on_small_stack(collect, NULL, &found);
     CHECK((size_t)found == LENGTH + 1, "collection found %zu", (size_t)found);
     CHECK(cells_released == LENGTH && nodes_released == 1, "collection freed %zu", cells_released);
-    return test_result();
+    return check_done();
 }

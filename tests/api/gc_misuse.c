@@ -1,6 +1,8 @@
 /* gc_misuse - misuse of the GC API is never silent: each case below, run in
  * a forked child, must die of SIGABRT after printing exactly one line that
- * names the function, the address and (where known) the type. */
+ * names the function, the address and (where known) the type. Between cases
+ * the parent untracks every object, so that no case's objects (some with
+ * broken traverse functions) reach the next one's collections. */
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -28,6 +30,33 @@ static void bogus_traverse(void *obj, pgc_visit_fn visit, void *arg) {
     visit(&not_an_object[4], arg);
 }
 static const pgc_type bogus_type = {"bogus", bogus_traverse, NULL, NULL};
+
+/* traverse functions that call the API, which they must not */
+static void *held; /* what the next object below holds */
+static void decref_traverse(void *obj, pgc_visit_fn visit, void *arg) {
+    (void)obj;
+    visit(held, arg);
+    pgc_decref(held); /* count 1: the slow path */
+}
+static const pgc_type decref_traverse_type = {"decref_in_traverse", decref_traverse, NULL, NULL};
+static int decref_done;
+static void decref_once_traverse(void *obj, pgc_visit_fn visit, void *arg) {
+    (void)obj;
+    visit(held, arg);
+    if (!decref_done++)
+        pgc_decref(held); /* count 3 -> 2: the inline fast path, no call */
+}
+static const pgc_type decref_once_type = {"decref_once", decref_once_traverse, NULL, NULL};
+static void new_traverse(void *obj, pgc_visit_fn visit, void *arg) {
+    (void)obj;
+    (void)visit;
+    (void)arg;
+    void *leaf = pgc_new(&leaf_type, 8);
+    (void)leaf;
+}
+static const pgc_type new_traverse_type = {"new_in_traverse", new_traverse, NULL, NULL};
+
+static void *partner; /* the other half of a cycle with target */
 
 static void case_decref_freed_leaf(void) {
     pgc_decref(target);
@@ -61,6 +90,14 @@ static void case_bad_traverse(void) {
 }
 static void case_unlock(void) {
     pgc_unlock();
+}
+static void case_collect(void) {
+    pgc_collect(0);
+}
+static void case_collect_cycle(void) {
+    pgc_decref(target);
+    pgc_decref(partner);
+    pgc_collect(2);
 }
 
 struct misuse {
@@ -96,6 +133,32 @@ static void *make_bogus(void) {
 static void *make_none(void) {
     return NULL;
 }
+static void *make_decref_traverse(void) {
+    held = leaf_new();
+    node *n = pgc_new(&decref_traverse_type, sizeof(node));
+    (void)n; /* kept: its traverse runs in the collection */
+    return held;
+}
+static void *make_decref_once(void) {
+    held = node_new(7);
+    pgc_incref(held);
+    pgc_incref(held);
+    node *n = pgc_new(&decref_once_type, sizeof(node));
+    (void)n;
+    return NULL;
+}
+static void *make_new_traverse(void) {
+    node *n = pgc_new(&new_traverse_type, sizeof(node));
+    (void)n;
+    return NULL;
+}
+static void *make_finalize_cycle(void) {
+    node *a = pgc_new(&bad_finalize_type, sizeof(node)), *b = node_new(2);
+    node_set(a, 0, b);
+    node_set(b, 0, a);
+    partner = b;
+    return a;
+}
 
 static const struct misuse cases[] = {
     {"decref of a freed leaf", case_decref_freed_leaf, make_leaf, "pgc_decref", "freed", NULL, 0},
@@ -116,6 +179,15 @@ static const struct misuse cases[] = {
     {"traverse reports a non-object", case_bad_traverse, make_bogus, "pgc_collect",
      "not a GC object", "\"bogus\"", 1},
     {"unlock without the lock", case_unlock, make_none, "pgc_unlock", "does not hold", NULL, 0},
+    {"collector: finalize drops a reference it does not own", case_collect_cycle,
+     make_finalize_cycle, "pgc_collect", "dropped a reference it does not own", "\"bad_finalize\"",
+     0},
+    {"traverse calls pgc_decref (count 1)", case_collect, make_decref_traverse, "pgc_decref",
+     "called from the traverse function of", "\"leaf\"", 0},
+    {"traverse calls pgc_decref (inline, count 3)", case_collect, make_decref_once, "pgc_collect",
+     "reference counts changed while traverse functions ran", NULL, 0},
+    {"traverse calls pgc_new", case_collect, make_new_traverse, "pgc_new",
+     "called from the traverse function of", NULL, 0},
 };
 
 static void check_case(const struct misuse *c) {
@@ -159,10 +231,15 @@ static void check_case(const struct misuse *c) {
     CHECK(!c->type || strstr(msg, c->type), "%s: message without %s: %s", c->name, c->type, msg);
     CHECK(n > 0 && strchr(msg, '\n') == msg + n - 1, "%s: not one line: %s", c->name, msg);
     printf("%-45s %s", c->name, msg);
+
+    void *all[64];
+    size_t k = pgc_get_objects(-1, all, 64);
+    for (size_t i = 0; i < k && i < 64; i++)
+        pgc_untrack(all[i]);
 }
 
 int main(void) {
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         check_case(&cases[i]);
-    return test_result();
+    return check_done();
 }

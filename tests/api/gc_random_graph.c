@@ -112,6 +112,7 @@ static void run(unsigned seed, int edges_per_container) {
         if (is_root[i])
             pgc_decref(objs[i]);
     pgc_collect(2);
+    pgc_check(); /* the generation lists and the pools, after it all */
     size_t left = 0;
     for (int i = 0; i < N; i++)
         left += released[i] != 1;
@@ -123,5 +124,5 @@ int main(void) {
     run(1, 1);
     run(2, 2);
     run(3, 4);
-    return test_result();
+    return check_done();
 }

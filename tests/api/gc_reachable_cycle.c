@@ -27,5 +27,5 @@ int main(void) {
     CHECK(pgc_collect(2) == 2, "the cycle was not found");
     CHECK(nodes_released == 3 && leaves_released == 1, "released %zu nodes %zu leaves",
           nodes_released, leaves_released);
-    return test_result();
+    return check_done();
 }

@@ -80,5 +80,5 @@ int main(void) {
     CHECK(pgc_new(&node_type, SIZE_MAX - 8) == NULL && errno == ENOMEM, "huge size");
     pgc_decref(n);
     pgc_decref(leaf);
-    return test_result();
+    return check_done();
 }

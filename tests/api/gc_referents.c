@@ -56,5 +56,5 @@ int main(void) {
     pgc_decref(c);
     pgc_decref(leaf);
     CHECK(nodes_released == 4 && leaves_released == 1, "not all freed");
-    return test_result();
+    return check_done();
 }

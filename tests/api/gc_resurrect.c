@@ -56,5 +56,5 @@ int main(void) {
     pgc_decref(c);
     CHECK(finalize_calls == 3 && nodes_released == 3, "finalize %d released %zu", finalize_calls,
           nodes_released);
-    return test_result();
+    return check_done();
 }

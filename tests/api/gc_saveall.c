@@ -34,5 +34,5 @@ int main(void) {
     CHECK(pgc_collect(2) == 2, "dropped garbage not found");
     CHECK(nodes_released == 2 && leaves_released == 1, "released %zu %zu", nodes_released,
           leaves_released);
-    return test_result();
+    return check_done();
 }

@@ -13,5 +13,5 @@ int main(void) {
     CHECK(found == 1, "pgc_collect found %zu", found);
     CHECK(nodes_released == 1, "released %zu", nodes_released);
     CHECK(pgc_collect(2) == 0, "second collection found garbage");
-    return test_result();
+    return check_done();
 }

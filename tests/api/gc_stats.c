@@ -55,5 +55,5 @@ int main(void) {
     CHECK(strstr(line, "generation 2: 3 objects scanned, 2 unreachable, 2 collected"),
           "last line: %s", line);
     pgc_decref(live);
-    return test_result();
+    return check_done();
 }

@@ -1,7 +1,8 @@
 /*
- * gc_test.h - what the GC tests (tests/api/gc_*.c) share: CHECK (check.h), and two
- * types: "node", a container with four child slots, and "leaf", with no
- * references. Both count their releases, so a test can see what was freed.
+ * gc_test.h - what the GC tests (tests/api/gc_*.c) share: CHECK and check_done
+ * (check.h), and two types: "node", a container with four child slots, and
+ * "leaf", with no references. Both count their releases, so a test can see
+ * what was freed.
  */
 #ifndef GC_TEST_H
 #define GC_TEST_H
@@ -11,12 +12,6 @@
 
 #include "poolgc.h"
 #include "../check.h"
-
-static inline int test_result(void) {
-    if (failures)
-        fprintf(stderr, "%d check(s) failed\n", failures);
-    return failures ? 1 : 0;
-}
 
 #define NODE_SLOTS 4
 typedef struct node {

@@ -66,5 +66,5 @@ int main(void) {
     CHECK(nodes_released == 1 + 2 * THREADS * ROUNDS, "released %zu of %d", nodes_released,
           1 + 2 * THREADS * ROUNDS);
     CHECK(pgc_get_objects(-1, NULL, 0) == 0, "objects left");
-    return test_result();
+    return check_done();
 }

@@ -66,5 +66,5 @@ int main(void) {
 
     for (int i = 0; i < nkeep; i++)
         pgc_decref(keep[i]);
-    return test_result();
+    return check_done();
 }

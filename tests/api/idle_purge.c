@@ -63,5 +63,5 @@ int main(void) {
     CHECK(after - before < 16 * 1024,
           "resident %ld KiB before, %ld with the blocks, %ld after freeing and waiting", before,
           full, after);
-    return failures != 0;
+    return check_done();
 }

@@ -1,5 +1,5 @@
 /*
- * pgc_api - the pgc_* allocation names (DESIGN.md section 6) behave like
+ * pgc_api - the pgc_* allocation names (man/poolgc.3, FUNCTIONS) behave like
  * their standard aliases and mix freely with them: pgc_malloc/pgc_free,
  * pgc_calloc zeroes, pgc_realloc(NULL, n) mallocs and (p, 0) frees,
  * pgc_usable_size truthful and 0 for NULL, pgc_posix_memalign and
@@ -123,9 +123,5 @@ int main(void) {
         fclose(err);
     }
 
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    return 0;
+    return check_done();
 }

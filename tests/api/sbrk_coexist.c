@@ -1,7 +1,7 @@
 /*
  * sbrk_coexist - a program that moves the break itself (gcc's cc1 calls
- * sbrk, emacs too) and allocates in between keeps both working (research
- * K1): memory from sbrk and from malloc never overlap and keep their
+ * sbrk, emacs too) and allocates in between keeps both working: memory
+ * from sbrk and from malloc never overlap and keep their
  * contents.
  */
 #include <stdint.h>
@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "../check.h"
 
 #define ROUNDS 200
 
@@ -33,13 +35,12 @@ int main(void) {
             heap_mem[i] = NULL;
         }
     }
-    int bad = 0;
     for (int i = 0; i < ROUNDS; i++) {
         for (int k = 0; k < 4096; k++)
             if (brk_mem[i][k] != (unsigned char)(i & 0xff)) {
                 fprintf(stderr, "%s:%d: sbrk page %d changed at byte %d\n", __FILE__, __LINE__, i,
                         k);
-                bad = 1;
+                failures++;
                 break;
             }
         if (heap_mem[i]) {
@@ -47,11 +48,11 @@ int main(void) {
                 if (heap_mem[i][k] != (unsigned char)(~i & 0xff)) {
                     fprintf(stderr, "%s:%d: malloc block %d changed at byte %zu\n", __FILE__,
                             __LINE__, i, k);
-                    bad = 1;
+                    failures++;
                     break;
                 }
             free(heap_mem[i]);
         }
     }
-    return bad;
+    return check_done();
 }

@@ -1,7 +1,7 @@
 /*
  * size_classes - poolgc's small size classes as seen through usable_size:
- * requests 1..512 round up to the next multiple of 16 (32 classes, 16..512,
- * DESIGN.md section 2), malloc(0) gets a 16-byte block; 513 and more go to the
+ * requests 1..512 round up to the next multiple of 16 (32 classes, 16..512;
+ * lib/internal.h), malloc(0) gets a 16-byte block; 513 and more go to the
  * large path and get at least the request. The same through the pgc_* names.
  */
 #include <malloc.h>
@@ -54,9 +54,5 @@ int main(void) {
         free(a);
     }
 
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    return 0;
+    return check_done();
 }

@@ -1,6 +1,6 @@
 /*
  * trim_returns_memory - after a program frees everything it allocated,
- * malloc_trim(0) brings the resident set back down (research C6, I1, I2):
+ * malloc_trim(0) brings the resident set back down:
  * 128 MiB of 64 KiB blocks, then 128 MiB of 100-byte blocks, each touched,
  * freed and trimmed; RSS ends within 40 MiB of where it started.
  */
@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "../check.h"
 
 #define MIB (1024L * 1024)
 
@@ -64,8 +66,7 @@ static int phase(const char *what, size_t block, size_t total) {
 }
 
 int main(void) {
-    int rc = 0;
-    rc |= phase("64 KiB blocks", 64 * 1024, 128 * MIB);
-    rc |= phase("100-byte blocks", 100, 128 * MIB);
-    return rc;
+    failures += phase("64 KiB blocks", 64 * 1024, 128 * MIB);
+    failures += phase("100-byte blocks", 100, 128 * MIB);
+    return check_done();
 }

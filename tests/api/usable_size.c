@@ -1,5 +1,5 @@
 /*
- * usable_size - malloc_usable_size is truthful (research D9): at least the
+ * usable_size - malloc_usable_size is truthful: at least the
  * request, every reported byte writable without touching a neighbour, stable
  * for the block's life, 0 for NULL; calloc zeroes the whole usable size even
  * when it reuses a dirty block.
@@ -75,9 +75,5 @@ int main(void) {
         }
     }
 
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    return 0;
+    return check_done();
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # silent_by_default.sh - with no POOLGC_* option set, a preloaded program's
 # stdout, stderr and exit status are byte-identical to a glibc run: the
-# library prints nothing on its own (research J1). Also for a program that
+# library prints nothing on its own. Also for a program that
 # exits non-zero, one that writes to stderr, a command that fails with an
 # error message, and a multi-threaded C program that forks.
 . "$top_srcdir/tests/preload/common.sh"

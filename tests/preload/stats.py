@@ -8,12 +8,15 @@ Usage (from the test scripts; run it with an un-preloaded python3):
                                       (KEY: totals.NAME or classes.NAME, the
                                       latter summed over the classes)
   stats.py check FILE COND...         check conditions on the object with the
-                                      most pools_taken (the busiest process);
+                                      most pools_taken, then jemalloc_requests
+                                      (the busiest process);
                                       COND: KEY>N, KEY>=N, KEY<=N, KEY<N, KEY==N
 
 FILE is a captured stderr: it may hold the program's own output and one object
-per process (children inherit POOLGC_STATS); anything that is not a statistics
-object is skipped. Keys relied on (the contract of poolgc(3)):
+per process (children inherit POOLGC_STATS), each on a line of its own (JSON
+Lines); anything that is not a statistics object is skipped. Keys relied on
+(the contract of poolgc(3)):
+  pid, program: comm, argv0
   classes[]: size, pools, blocks_in_use, free_blocks, bytes
   totals:    arenas_mapped, arenas_released, arenas_peak, pool_bytes_in_use,
              jemalloc_bytes, pools_taken
@@ -50,6 +53,12 @@ def objects(path):
 
 def schema_errors(obj):
     errs = []
+    if not isinstance(obj.get("pid"), int):
+        errs.append('"pid" = %r, want an integer' % obj.get("pid"))
+    program = obj.get("program")
+    if not isinstance(program, dict) or not all(
+            isinstance(program.get(k), str) for k in ("comm", "argv0")):
+        errs.append('"program" = %r, want {"comm": string, "argv0": string}' % (program,))
     classes, totals = obj.get("classes"), obj.get("totals")
     if not isinstance(classes, list):
         errs.append('"classes" is not a list')
@@ -118,7 +127,8 @@ def main(argv):
         print(value(objs[0], argv[3]))
         return 0
     if cmd == "check":
-        busiest = max(objs, key=lambda o: o.get("totals", {}).get("pools_taken", -1))
+        busiest = max(objs, key=lambda o: (o.get("totals", {}).get("pools_taken", -1),
+                                           o.get("totals", {}).get("jemalloc_requests", -1)))
         bad = 0
         for cond in argv[3:]:
             m = re.fullmatch(r"([a-z_.]+)(>=|<=|==|>|<)(-?\d+)", cond)

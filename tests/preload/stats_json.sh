@@ -1,5 +1,5 @@
 #!/bin/sh
-# stats_json.sh - the statistics options (DESIGN.md section 6, research J2):
+# stats_json.sh - the statistics options (man/poolgc.3, ENVIRONMENT, STATISTICS):
 #  - POOLGC_STATS=json prints exactly one JSON object per process, on stderr,
 #    with the documented keys, and leaves stdout and the exit status alone;
 #  - its numbers add up: blocks_in_use counts a program's live small blocks;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # symbols.sh - libpoolgc.so's dynamic symbols are those of a well-behaved
-# malloc replacement (research A3, A7, C1, C3):
+# malloc replacement:
 #  - every standard allocation name, the 20 C++ operators and the pgc_* names
 #    are exported and defined;
 #  - no internal name (pgc__*, _pgc_*, jemalloc's je_*) is exported;

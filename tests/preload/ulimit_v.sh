@@ -1,7 +1,7 @@
 #!/bin/sh
 # ulimit_v.sh - under an address-space limit too small for the normal pool
 # region (ulimit -v 300000 and 100000 KiB), and under a data limit
-# (prlimit --data), preloaded programs still start and run (research I4):
+# (prlimit --data), preloaded programs still start and run:
 # bash prints "ok", python3 computes, and the output matches a glibc run.
 . "$top_srcdir/tests/preload/common.sh"
 need_tool bash

@@ -1,6 +1,7 @@
 /*
- * cross_thread_free - producer/consumer with frees from other threads
- * (DESIGN.md section 3, research E1): 4 producers allocate blocks of mixed
+ * cross_thread_free - a block can be freed (and realloc'd) by a thread other
+ * than the one that allocated it, and keeps its contents until then
+ * (man/poolgc.3, Threads): 4 producers allocate blocks of mixed
  * sizes (mostly pool sizes, some large), fill them with a pattern derived from
  * a sequence number and hand them over in batches; 4 consumers check every
  * byte and free them (one consumer only ever frees, the others also realloc
@@ -13,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "../check.h"
+#include "poolgc.h"
 
 #define PRODUCERS 4
 #define CONSUMERS 4
@@ -173,15 +177,8 @@ int main(void) {
         pthread_join(c[i], NULL);
 
     long want = (long)PRODUCERS * BATCHES_PER_PRODUCER * BATCH;
-    int rc = 0;
-    if (consumed_blocks != want) {
-        fprintf(stderr, "%s:%d: consumed %ld blocks, produced %ld\n", __FILE__, __LINE__,
-                consumed_blocks, want);
-        rc = 1;
-    }
-    if (bad_blocks) {
-        fprintf(stderr, "%s:%d: %ld bad blocks\n", __FILE__, __LINE__, bad_blocks);
-        rc = 1;
-    }
-    return rc;
+    CHECK(consumed_blocks == want, "consumed %ld blocks, produced %ld", consumed_blocks, want);
+    CHECK(bad_blocks == 0, "%ld bad blocks", bad_blocks);
+    pgc_check(); /* a quiet point: every structure keeps its invariants */
+    return check_done();
 }

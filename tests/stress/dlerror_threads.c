@@ -1,7 +1,7 @@
 /*
  * dlerror_threads - dlsym and dlerror allocate (the dlerror state, the error
  * string); 8 threads calling them in a loop, with dlopen of a missing library
- * now and then, must neither hang nor crash (research A1). An alarm turns a
+ * now and then, must neither hang nor crash. An alarm turns a
  * hang into a failure.
  */
 #include <dlfcn.h>
@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "../check.h"
 
 #define THREADS 8
 #define ROUNDS 3000
@@ -46,18 +48,13 @@ int main(void) {
             fprintf(stderr, "%s:%d: pthread_create failed\n", __FILE__, __LINE__);
             return 1;
         }
-    int rc = 0;
     for (int i = 0; i < THREADS; i++) {
         void *res;
         pthread_join(t[i], &res);
-        if (res) {
-            fprintf(stderr,
-                    "%s:%d: thread %d failed with code %ld (1: found a missing symbol, "
-                    "2: no/wrong dlerror, 3: malloc not found, 4: dlopen succeeded, "
-                    "5: no dlopen error)\n",
-                    __FILE__, __LINE__, i, (long)(intptr_t)res);
-            rc = 1;
-        }
+        CHECK(res == NULL,
+              "thread %d failed with code %ld (1: found a missing symbol, 2: no/wrong dlerror, "
+              "3: malloc not found, 4: dlopen succeeded, 5: no dlopen error)",
+              i, (long)(intptr_t)res);
     }
-    return rc;
+    return check_done();
 }

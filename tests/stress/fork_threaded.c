@@ -1,6 +1,6 @@
 /*
  * fork_threaded - fork() from a process whose threads are allocating leaves a
- * child that can allocate (DESIGN.md section 3, research F1-F3): 4 threads
+ * child that can allocate and free everything (man/poolgc.3, Threads): 4 threads
  * malloc/free in a loop while main forks 200 times. Each child frees blocks
  * that a worker thread allocated (its heap's owner does not exist in the
  * child), allocates small and large blocks, starts a thread that allocates,
@@ -17,6 +17,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "../check.h"
+#include "poolgc.h"
 
 #define WORKERS 4
 #define FORKS 200
@@ -123,16 +126,16 @@ int main(void) {
     while (atomic_load(&ready) < WORKERS)
         usleep(1000);
 
-    int failed = 0;
     for (int k = 0; k < FORKS; k++) {
         pid_t pid = fork();
         if (pid < 0) {
             fprintf(stderr, "%s:%d: fork failed: %s\n", __FILE__, __LINE__, strerror(errno));
-            failed++;
+            failures++;
             break;
         }
         if (pid == 0) {
             alarm(10);
+            pgc_check(); /* the child's structures, right after the fork */
             int rc = child_work(0);
             if (rc == 0 && k % 50 == 0) {
                 /* A grandchild of a child whose parent's threads are gone. */
@@ -150,20 +153,20 @@ int main(void) {
         int st = 0;
         if (waitpid(pid, &st, 0) != pid) {
             fprintf(stderr, "%s:%d: waitpid failed: %s\n", __FILE__, __LINE__, strerror(errno));
-            failed++;
+            failures++;
         } else if (WIFSIGNALED(st)) {
             fprintf(stderr, "%s:%d: child %d killed by signal %d%s\n", __FILE__, __LINE__, k,
                     WTERMSIG(st), WTERMSIG(st) == SIGALRM ? " (hung: alarm)" : "");
-            failed++;
+            failures++;
         } else if (WEXITSTATUS(st) != 0) {
             fprintf(stderr,
                     "%s:%d: child %d exited %d (2: handed-over block corrupted, "
                     "3: malloc failed, 4: block corrupted, 5: thread failed, 6: grandchild "
                     "failed)\n",
                     __FILE__, __LINE__, k, WEXITSTATUS(st));
-            failed++;
+            failures++;
         }
-        if (failed > 5)
+        if (failures > 5)
             break;
     }
     atomic_store(&stop, 1);
@@ -173,13 +176,10 @@ int main(void) {
     for (int i = 0; i < HANDOVER; i++) {
         if (!check(handover[i], handover_size[i], (unsigned)i)) {
             fprintf(stderr, "%s:%d: parent's block %d corrupted\n", __FILE__, __LINE__, i);
-            failed++;
+            failures++;
         }
         free(handover[i]);
     }
-    if (failed) {
-        fprintf(stderr, "%d fork checks failed\n", failed);
-        return 1;
-    }
-    return 0;
+    pgc_check();
+    return check_done();
 }

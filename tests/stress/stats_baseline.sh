@@ -1,6 +1,6 @@
 #!/bin/sh
 # stats_baseline.sh - memory returns to baseline after threads, cross-thread
-# frees, short-lived threads and a fork (issue 2, research E2/J3): a workload
+# frees, short-lived threads and a fork: a workload
 # that peaks at ~30 MiB of small blocks and frees everything ends with the
 # same blocks in use (within 64) and pool bytes in use (within 4 MiB) as a
 # run that does nothing, its peak really went through the pools (at least 8

@@ -1,8 +1,9 @@
 /*
- * size_class - the numbers the pools are built from (lib/internal.h) agree
- * with each other: 32 classes of 16..512 bytes, request n maps to the
- * smallest class that holds it, the pool header keeps blocks 16-aligned, and
- * every class fits at least 31 blocks in a 16 KiB pool.
+ * size_class - the size classes (pgc_class_index, pgc_class_size and the
+ * constants above them in lib/internal.h) agree with each other: 32 classes
+ * of 16..512 bytes, request n maps to the smallest class that holds it, the
+ * pool header keeps blocks 16-aligned, and every class fits at least 32
+ * blocks in a 16 KiB pool.
  */
 #include <stdio.h>
 
@@ -33,9 +34,5 @@ int main(void) {
         size_t blocks = PGC_POOL_SIZE / size;
         CHECK(blocks >= 32, "class %u (%zu bytes): only %zu blocks per pool", cls, size, blocks);
     }
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    return 0;
+    return check_done();
 }

@@ -1,10 +1,11 @@
 /*
- * pool_extend - one pool in isolation (lib/pool.c): for every class,
+ * pool - one pool in isolation (lib/pool.c): for every class,
  * pgc__pool_extend carves blocks a page at a time (the first call stays in
  * the first page), until the pool is exhausted; together the blocks tile
  * the pool's slot exactly: 16-aligned, in bounds, distinct, each
  * mapping back to its pool. Blocks pushed on the remote list come back onto
- * the free list with pgc__pool_reclaim_remote, and `used` drops by as many.
+ * the free list with pgc__pool_reclaim_remote, and `used` drops by as many;
+ * pgc__pool_check then finds the counts consistent.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,8 @@ static size_t list_length(const pgc_block *b) {
 }
 
 int main(void) {
-    /* A 16 KiB-aligned pool from mmap (not from malloc: that is us). */
-    /* An arena-aligned mapping: slot 0 holds the header of the pool in slot 1. */
+    /* An arena-aligned mapping from mmap (not from malloc: that is us): slot
+     * 0 holds the header of the pool in slot 1. */
     char *raw =
         mmap(NULL, 2 * PGC_ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) {
@@ -92,11 +93,8 @@ int main(void) {
         CHECK(list_length(pool->free) == before + 3, "class %u: free list %zu, want %zu", cls,
               list_length(pool->free), before + 3);
         CHECK(atomic_load(&pool->remote) == 0, "class %u: remote list not emptied", cls);
+        pgc__pool_check(pool);
     }
     munmap(raw, 2 * PGC_ARENA_SIZE);
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    return 0;
+    return check_done();
 }

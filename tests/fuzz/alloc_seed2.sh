@@ -1,0 +1,3 @@
+# alloc_model with a fixed seed, in make check: 20000 operations on 2 threads.
+# The rule is in tests/fuzz/alloc_model.c's header; make fuzz runs random seeds.
+exec "$top_builddir/tests/fuzz/alloc_model" seed=2 ops=20000 threads=2

@@ -1,0 +1,115 @@
+/*
+ * heap - a thread heap's pools (lib/heap.c), through the states written
+ * above pgc_pool in lib/internal.h:
+ * - a class whose pool runs dry unlists it (FULL set) and takes a new pool;
+ * - another thread's free into that full pool clears FULL and puts it on the
+ *   owner's returned stack; reclaiming takes it and every remote free back;
+ * - a pool that empties while its class has another pool becomes a spare,
+ *   and the next class that needs a pool reuses it;
+ * - a thread that exits abandons its heap, and the next new thread adopts it
+ *   with the pools it still has.
+ * pgc__heap_check then finds the heap consistent.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "../check.h"
+
+#define SIZE 512
+#define CLS (SIZE / PGC_ALIGNMENT)
+#define PER_POOL ((int)(PGC_POOL_SIZE / SIZE))
+
+static void *blocks[PER_POOL + 1];
+static pgc_heap *thread_heap;
+static void *kept;
+
+static int from, to;
+
+static void *free_some(void *arg) {
+    (void)arg;
+    for (int i = from; i < to; i++)
+        free(blocks[i]);
+    return NULL;
+}
+static void *malloc_and_exit(void *arg) {
+    void *p = malloc(48);
+    thread_heap = pgc__heap_tls;
+    if (arg) { /* the adopting thread: the kept block's pool is its own now */
+        free(kept);
+        free(p);
+    } else {
+        kept = p;
+    }
+    return NULL;
+}
+static void run(void *(*fn)(void *), void *arg) {
+    pthread_t t;
+    pthread_create(&t, NULL, fn, arg);
+    pthread_join(t, NULL);
+}
+
+int main(void) {
+    /* A class runs dry: its pool leaves the list and a new pool is taken. */
+    blocks[0] = malloc(SIZE);
+    if (!pgc__region.base) {
+        fprintf(stderr, "note: no pool region here (ulimit -v?); nothing to check\n");
+        return 77;
+    }
+    pgc_heap *heap = pgc__heap_tls;
+    pgc_pool *a = pgc_pool_of(blocks[0]);
+    CHECK(heap->partial[CLS] == a && a->next == a, "class %d already had pools", CLS);
+    uint64_t taken = heap->pools_taken[CLS];
+    int n = 1;
+    while (n <= PER_POOL && pgc_pool_of(blocks[n - 1]) == a)
+        blocks[n++] = malloc(SIZE);
+    pgc_pool *b = pgc_pool_of(blocks[n - 1]);
+    CHECK(n == PER_POOL + 1 && b != a, "%d blocks from the first pool, want %d", n - 1, PER_POOL);
+    CHECK(a->used == PER_POOL && (a->slow_free & PGC_SLOW_FREE_UNLISTED) &&
+              atomic_load(&a->remote) == PGC_REMOTE_FULL,
+          "dry pool: used %u unlisted %u remote %#lx", a->used,
+          (a->slow_free & PGC_SLOW_FREE_UNLISTED), (unsigned long)atomic_load(&a->remote));
+    CHECK(heap->current[CLS] == b && heap->pools_taken[CLS] == taken + 1, "new pool not head");
+
+    /* A remote free into the full pool hands it back; reclaim relists it. */
+    from = 0, to = 1;
+    run(free_some, NULL);
+    CHECK(atomic_load(&heap->returned) == a && a->used == PER_POOL, "full pool not returned");
+    pgc__heap_reclaim(heap);
+    CHECK(atomic_load(&heap->returned) == NULL && !(a->slow_free & PGC_SLOW_FREE_UNLISTED) &&
+              a->used == PER_POOL - 1,
+          "after reclaim: unlisted %u used %u", (a->slow_free & PGC_SLOW_FREE_UNLISTED), a->used);
+    from = 1, to = 3; /* a is listed now: no hand-back */
+    run(free_some, NULL);
+    CHECK(atomic_load(&heap->returned) == NULL && a->used == PER_POOL - 1, "listed pool returned");
+    pgc__heap_reclaim(heap);
+    CHECK(a->used == PER_POOL - 3 && atomic_load(&a->remote) == 0, "used %u", a->used);
+
+    /* The new pool empties while a is listed: it becomes a spare. */
+    unsigned spares = heap->spare_count;
+    free(blocks[PER_POOL]);
+    CHECK(heap->spare_pools == b && b->cls == 0 && heap->spare_count == spares + 1,
+          "emptied pool not a spare (spares %u)", heap->spare_count);
+    unsigned other = CLS - 1;
+    while (other > 1 && heap->partial[other])
+        other--;
+    void *q = malloc(pgc_class_size(other));
+    CHECK(pgc_pool_of(q) == b && b->cls == other && heap->spare_count == spares,
+          "class %u did not reuse the spare", other);
+    free(q); /* b empties again but is its class's only pool: stays listed */
+    CHECK(heap->partial[other] == b, "a class's last pool left its list");
+    for (int i = 3; i < PER_POOL; i++)
+        free(blocks[i]);
+    pgc__heap_check(heap);
+
+    /* Thread exit abandons the heap; the next thread adopts it. */
+    run(malloc_and_exit, NULL);
+    pgc_heap *abandoned = thread_heap;
+    CHECK(abandoned != heap && abandoned->state == PGC_HEAP_ABANDONED, "heap not abandoned");
+    CHECK(pgc_pool_of(kept)->owner == abandoned, "the kept block's pool left the heap");
+    run(malloc_and_exit, (void *)1);
+    CHECK(thread_heap == abandoned, "new thread made heap %p, not adopted %p", (void *)thread_heap,
+          (void *)abandoned);
+    return check_done();
+}
