@@ -1,8 +1,9 @@
 /*
  * poolgc.h - the public interface of poolgc.
  *
- * poolgc replaces malloc: requests up to 512 bytes are served from per-thread
- * pymalloc-style pools, larger or over-aligned ones by jemalloc. Preloaded
+ * poolgc replaces malloc: requests up to 8 KiB are served from per-thread
+ * pymalloc-style pools (pymalloc's own classes up to 512 bytes, then medium
+ * ones), larger or over-aligned ones by jemalloc. Preloaded
  * (LD_PRELOAD=libpoolgc.so) it serves every standard allocation call of a
  * program; linked (-lpoolgc) the pgc_* names below can be called directly.
  *

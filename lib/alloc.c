@@ -4,9 +4,10 @@
  * every size, malloc(0) unique, realloc(p, 0) frees, lenient memalign,
  * ENOMEM on every overflow, errno kept by free).
  *
- * Requests of at most PGC_SMALL_MAX bytes and alignment 16 go to the pools,
- * everything else to jemalloc (large.c); realloc moves a block between the
- * two when its size crosses the line.
+ * Requests of alignment 16 go to the pools up to PGC_SMALL_MAX bytes (small
+ * tier) and on up to POOLGC_MEDIUM_MAX (medium tier, internal.h), everything
+ * else to jemalloc (large.c); realloc moves a block between the two when its
+ * size crosses the line.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -24,12 +25,14 @@ PGC_API void pgc_free(void *p) {
 }
 
 PGC_API void *pgc_calloc(size_t nmemb, size_t size) {
+    if (pgc_debug_takes())
+        return pgc__debug_calloc(nmemb, size); /* POOLGC_DEBUG (debug.h) */
     size_t bytes;
     if (pgc_unlikely(__builtin_mul_overflow(nmemb, size, &bytes))) {
         errno = ENOMEM;
         return NULL;
     }
-    if (bytes <= PGC_SMALL_MAX) {
+    if (pgc_pooled_size(bytes)) {
         void *p = pgc_malloc_fast(bytes);
         /* Zero the whole block: malloc_usable_size promises all of it. */
         if (pgc_likely(p != NULL)) {
@@ -44,6 +47,8 @@ PGC_API void *pgc_calloc(size_t nmemb, size_t size) {
 }
 
 PGC_API size_t pgc_usable_size(const void *p) {
+    if (pgc_debug_takes())
+        return pgc__debug_usable_size(p);
     if (pgc_in_region(p))
         return pgc_pool_of(p)->block_size;
     return p ? pgc__large_usable_size(p) : 0;
@@ -60,6 +65,8 @@ static void *move_block(void *p, size_t old_usable, size_t size) {
 }
 
 PGC_API void *pgc_realloc(void *p, size_t size) {
+    if (pgc_debug_takes())
+        return pgc__debug_realloc(p, size);
     if (!p)
         return pgc_malloc_fast(size);
     if (size == 0) { /* glibc: free and return NULL */
@@ -69,16 +76,16 @@ PGC_API void *pgc_realloc(void *p, size_t size) {
     if (pgc_in_region(p)) {
         pgc_pool *pool = pgc_pool_of(p);
         size_t old = pool->block_size;
-        /* Same class, or shrinking by less than a quarter (pymalloc's rule):
-         * keep the block. */
-        if (pgc_class_index(size) == pool->cls || (size <= old && 4 * size > 3 * old))
+        /* Within its class (above the class below), or shrinking by less
+         * than a quarter (pymalloc's rule): keep the block. */
+        if (size <= old && (size > pgc_class_size(pool->cls - 1) || 4 * size > 3 * old))
             return p;
         return move_block(p, old, size);
     }
     /* A large block shrinking to a pool size moves to the pools - when
      * there are pools (with no region, jemalloc keeps it, in place if it
      * fits, as glibc would). */
-    if (size <= PGC_SMALL_MAX && pgc__region.base)
+    if (pgc_pooled_size(size) && pgc__region.base)
         return move_block(p, pgc__large_usable_size(p), size);
     return pgc__large_realloc(p, size);
 }
@@ -86,6 +93,8 @@ PGC_API void *pgc_realloc(void *p, size_t size) {
 /* glibc 2.36's _mid_memalign: alignments up to 16 are plain malloc, others
  * are rounded up to a power of two; aligned_alloc is the same function. */
 void *pgc__alloc_memalign(size_t alignment, size_t size) {
+    if (pgc_debug_takes())
+        return pgc__debug_memalign(alignment, size);
     if (alignment <= PGC_ALIGNMENT)
         return pgc_malloc_fast(size);
     if (alignment > SIZE_MAX / 2 + 1) {
@@ -140,6 +149,10 @@ static int on_free_list(const pgc_pool *pool, const pgc_block *block) {
  * (pushing the block again would link it to itself). The owner looks on the
  * pool's lists first, and frees a block whose data only looks like the mark. */
 void pgc__alloc_free_pool_slow(void *p) {
+    if (pgc_debug_takes()) {
+        pgc__debug_free(p); /* POOLGC_DEBUG: every pool free comes here (debug.h) */
+        return;
+    }
     pgc_pool *pool = pgc_pool_of(p);
     pgc_heap *heap = pgc__heap_tls;
     pgc_block *block = p;

@@ -2,8 +2,9 @@
  * alloc_inline.h - the allocation fast paths, inlined into every entry point
  * (pgc_malloc, malloc, operator new, ...) so none pays for an extra call.
  *
- * malloc: one TLS load, the class index, the pool's free list. No lock and
- * no atomic: only the owning thread touches pool->free.
+ * malloc: one TLS load, the class index (computed for the small tier, one
+ * table load for the medium tier), the pool's free list. No lock and no
+ * atomic: only the owning thread touches pool->free.
  * free: a range compare decides pool or jemalloc; a block of this thread's
  * pool goes back on its free list, a block of another thread's pool is
  * pushed on that pool's remote list (heap.c). A block that still carries
@@ -19,6 +20,20 @@ static inline __attribute__((always_inline)) void *pgc_malloc_fast(size_t size) 
     pgc_heap *heap = pgc__heap_tls;
     if (pgc_likely(size <= PGC_SMALL_MAX)) {
         pgc_pool *pool = heap->current[pgc_class_index(size)];
+        pgc_block *block = pool->free;
+        if (pgc_likely(block != NULL)) {
+            pool->free = block->next;
+            block->freed_mark = 0;
+            pool->used++;
+            return block;
+        }
+        return pgc__heap_malloc_slow(heap, size);
+    }
+    /* The medium tier: the same, with the class from a table. Before
+     * start-up medium_max is its default and the heap's pools are empty:
+     * the slow path starts up, then sends the request where it belongs. */
+    if (size <= pgc__options.medium_max) {
+        pgc_pool *pool = heap->current[pgc_medium_class(size)];
         pgc_block *block = pool->free;
         if (pgc_likely(block != NULL)) {
             pool->free = block->next;

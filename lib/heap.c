@@ -35,6 +35,7 @@ static pgc_pool sentinel_pool;
     { [0 ... PGC_NUM_CLASSES] = &sentinel_pool }
 pgc_heap pgc__heap_none = {.current = EMPTY_CURRENT};
 pgc_heap pgc__heap_exited = {.current = EMPTY_CURRENT};
+pgc_heap pgc__heap_debug = {.current = EMPTY_CURRENT}; /* POOLGC_DEBUG (debug.h) */
 __thread pgc_heap *pgc__heap_tls = &pgc__heap_none;
 
 static void check_class(const pgc_heap *heap, unsigned cls);
@@ -202,9 +203,7 @@ static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
 static __thread int in_slow_path;
 
 static PGC_NOINLINE void *malloc_from_pools(pgc_heap *heap, size_t size) {
-    unsigned cls = pgc_class_index(size);
-    if (cls == 0)
-        cls = 1;
+    unsigned cls = pgc_size_class(size);
     pgc__large_tick(); /* a program that stopped freeing large blocks still purges */
     void *owed = pgc_prof_owed(heap, cls); /* POOLGC_PROF: a sample due (prof.h) */
     if (owed)
@@ -227,13 +226,15 @@ static PGC_NOINLINE void *malloc_from_pools(pgc_heap *heap, size_t size) {
 
 _Atomic uint64_t pgc__heap_jemalloc_requests_no_heap;
 
-/* A small request that no heap can serve goes to jemalloc, counted. */
+/* A pool request that no heap can serve goes to jemalloc, counted. */
 static void *malloc_without_heap(size_t size) {
     atomic_fetch_add_explicit(&pgc__heap_jemalloc_requests_no_heap, 1, memory_order_relaxed);
     return pgc__large_malloc(size, 0, 0);
 }
 
 void *pgc__heap_malloc_slow(pgc_heap *heap, size_t size) {
+    if (pgc_debug_takes())
+        return pgc__debug_malloc(size); /* POOLGC_DEBUG (debug.h) */
     if (pgc_unlikely(in_slow_path))
         return malloc_without_heap(size);
     if (heap == &pgc__heap_none) {
@@ -242,6 +243,11 @@ void *pgc__heap_malloc_slow(pgc_heap *heap, size_t size) {
             return malloc_without_heap(size);
     } else if (heap == &pgc__heap_exited) {
         return malloc_without_heap(size);
+    }
+    if (pgc_unlikely(!pgc_pooled_size(size))) {
+        /* A medium request made before start-up read POOLGC_MEDIUM_MAX. */
+        heap->jemalloc_requests++;
+        return pgc__large_malloc(size, 0, 0);
     }
     in_slow_path = 1;
     void *block = malloc_from_pools(heap, size);
@@ -383,9 +389,12 @@ static void heap_init(pgc_heap *heap) {
 static pgc_heap *heap_new(void) {
     if (!fresh_heap_count) {
         size_t bytes = 64 * 1024;
+        int saved = errno; /* a failure here is not the program's: jemalloc serves it */
         void *m = pgc__os_map(NULL, bytes, PROT_READ | PROT_WRITE, 0);
-        if (m == MAP_FAILED)
+        if (m == MAP_FAILED) {
+            errno = saved;
             return NULL;
+        }
         fresh_heaps = m;
         fresh_heap_count = bytes / sizeof(pgc_heap);
     }
@@ -463,7 +472,7 @@ void pgc__heap_after_fork_child(void) {
     pthread_mutex_init(&heaps_lock, NULL);
     abandoned_heaps = NULL;
     for (pgc_heap *heap = all_heaps; heap; heap = heap->next_heap) {
-        if (heap == pgc__heap_tls)
+        if (heap == pgc__heap_tls || heap == pgc_debug_thread_heap())
             continue;
         heap->state = PGC_HEAP_ABANDONED;
         heap->next_abandoned = abandoned_heaps;

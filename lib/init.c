@@ -6,7 +6,7 @@
  * first slow-path allocation of any thread calls pgc__init_ensure(), which
  * reads the options and reserves the pool region, using only getenv and
  * system calls (no allocation, so nothing can recurse into it). jemalloc is
- * not touched: it initialises on the first large request, and any small
+ * not touched: it initialises on the first large request, and any pool-sized
  * allocation made during its start-up is served by the pools.
  *
  * The locks, in the order they are taken (a thread holding one may take
@@ -21,6 +21,12 @@
  *                       and exit, reclaiming abandoned heaps
  *   4. the region lock  region.c: arenas and the pools they hand out
  *   5. the init lock    here: start-up only
+ *   6. the boot lock    large.c: held while jemalloc starts (it takes only
+ *                       jemalloc's own locks inside)
+ *   7. the sizes lock   valgrind.c: only under a valgrind tool that
+ *                       replaces malloc; nothing is taken inside it
+ *   7. the quarantine lock  debug.c: POOLGC_DEBUG only; nothing is taken
+ *                       inside it
  *
  * jemalloc's own locks sit below all of these (the large path is called
  * with none of them held, or from under 3 and 4 only when giving memory
@@ -49,6 +55,7 @@
 #include <stdatomic.h>
 
 #include "gc/internal.h"
+#include "debug.h"
 #include "internal.h"
 #include "prof.h"
 
@@ -61,7 +68,12 @@ void pgc__init_ensure(void) {
     pthread_mutex_lock(&init_lock);
     if (!atomic_load_explicit(&initialized, memory_order_relaxed)) {
         pgc__message_init();
+        pgc__size_class_init();
         pgc__options_read();
+        if (pgc__valgrind_init())
+            pgc__options.region_size = 0; /* the tool's malloc serves everything */
+        /* POOLGC_DEBUG: debug.c takes the calls from now on (debug.h) */
+        pgc__debug_on = pgc__options.debug != 0;
         int ok = pgc__region_init(pgc__options.region_size);
         pgc__heap_setup();
         if (pgc__options.verbose) {
@@ -74,7 +86,11 @@ void pgc__init_ensure(void) {
                 pgc__message(
                     "poolgc: no pool region could be reserved; every request goes to jemalloc");
             if (pgc__options.debug)
-                pgc__message("poolgc: debug mode: every free is checked");
+                pgc__message("poolgc: debug mode: every block checked (guard bytes, fill "
+                             "patterns, a quarantine, a leak summary at exit)");
+            if (pgc__valgrind_aside)
+                pgc__message("poolgc: a valgrind tool replaces malloc: its allocator serves "
+                             "every request");
         }
         atomic_store_explicit(&initialized, 1, memory_order_release);
     }
@@ -87,9 +103,15 @@ static void fork_prepare(void) {
     pgc__heap_list_lock();
     pgc__region_lock();
     pthread_mutex_lock(&init_lock);
+    pgc__large_fork_prepare();
+    pgc__valgrind_fork_prepare();
+    pgc__debug_fork_prepare();
 }
 
 static void fork_parent(void) {
+    pgc__debug_fork_parent();
+    pgc__valgrind_fork_parent();
+    pgc__large_fork_parent();
     pthread_mutex_unlock(&init_lock);
     pgc__region_unlock();
     pgc__heap_list_unlock();
@@ -98,6 +120,9 @@ static void fork_parent(void) {
 }
 
 static void fork_child(void) {
+    pgc__debug_fork_child();
+    pgc__valgrind_fork_child();
+    pgc__large_fork_child();
     pthread_mutex_init(&init_lock, NULL);
     pgc__region_after_fork_child();
     pgc__heap_after_fork_child();
@@ -112,10 +137,12 @@ __attribute__((constructor)) static void pgc_constructor(int argc, char **argv, 
     pgc__stats_remember_program(argc > 0 && argv ? argv[0] : NULL);
     pgc__init_ensure();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
-    pgc__prof_start();
+    if (!pgc__options.debug)
+        pgc__prof_start(); /* POOLGC_DEBUG wins over POOLGC_PROF */
 }
 
 __attribute__((destructor)) static void pgc_destructor(void) {
+    pgc__debug_at_exit(); /* POOLGC_DEBUG: the quarantine, the leak summary */
     pgc__prof_at_exit();
     if (pgc__options.stats != PGC_STATS_OFF)
         pgc__stats_at_exit();

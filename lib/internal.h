@@ -1,9 +1,16 @@
 /*
  * internal.h - the data structures every part of poolgc shares.
  *
- * Small requests (up to PGC_SMALL_MAX bytes, alignment up to PGC_ALIGNMENT)
- * are served from pools, the way CPython's pymalloc does it, but with one
- * set of pools per thread (numbers: the constants below, on 64-bit Linux):
+ * Requests with an alignment up to PGC_ALIGNMENT are served from pools, the
+ * way CPython's pymalloc does it, but with one set of pools per thread
+ * (numbers: the constants below, on 64-bit Linux), in two tiers of size
+ * classes that share everything else (heaps, arenas, pools, remote frees):
+ *
+ *   small   1 .. PGC_SMALL_MAX        pymalloc's: PGC_SMALL_CLASSES classes,
+ *                                     one every PGC_ALIGNMENT bytes
+ *   medium  PGC_SMALL_MAX + 1 ..      PGC_MEDIUM_CLASSES classes spaced by the
+ *           PGC_MEDIUM_LIMIT          blocks a pool holds (PGC_MEDIUM_BLOCKS),
+ *                                     off with POOLGC_MEDIUM_MAX=0
  *
  *   region (reserved, PROT_NONE until used; grows and shrinks at its end)
  *   +-----------+-----------+-----------+----  ...  ----+
@@ -18,8 +25,8 @@
  *                  |
  *                  v  one size class per pool, blocks only
  *   +-------+-------+-------+-- ... --+
- *   | block | block | block |         |
- *   +-------+-------+-------+-- ... --+
+ *   | block | block | block |         |   small: 32 .. 1024 blocks
+ *   +-------+-------+-------+-- ... --+   medium: 28 .. 2
  *
  * Pool headers live together at the start of their arena, not at the start
  * of their pool as in pymalloc: pool-aligned headers all fall in the same
@@ -33,8 +40,8 @@
  *   touches pool->free and the list links; other threads return blocks with
  *   an atomic push onto pool->remote.
  * - Arenas and the pools they hand out are shared, under one lock (region.c).
- * - Everything else (large sizes, large alignments, requests when the region
- *   is exhausted) goes to jemalloc (large.c).
+ * - Everything else (sizes above the medium tier, large alignments, requests
+ *   when the region is exhausted) goes to jemalloc (large.c).
  */
 #ifndef POOLGC_INTERNAL_H
 #define POOLGC_INTERNAL_H
@@ -81,9 +88,9 @@ PGC_INTERNAL void pgc__message_assert_fail(const char *what, const char *file, i
 /* ---- sizes, all derived from these -------------------------------------- */
 
 #define PGC_ALIGNMENT_SHIFT 4
-#define PGC_ALIGNMENT (1u << PGC_ALIGNMENT_SHIFT)       /* 16: glibc's max_align_t */
-#define PGC_SMALL_MAX 512                               /* largest pool request */
-#define PGC_NUM_CLASSES (PGC_SMALL_MAX / PGC_ALIGNMENT) /* 32 classes: 16..512 */
+#define PGC_ALIGNMENT (1u << PGC_ALIGNMENT_SHIFT)         /* 16: glibc's max_align_t */
+#define PGC_SMALL_MAX 512                                 /* largest small request: pymalloc's */
+#define PGC_SMALL_CLASSES (PGC_SMALL_MAX / PGC_ALIGNMENT) /* 32 classes: 16..512 */
 
 #define PGC_POOL_SHIFT 14
 #define PGC_POOL_SIZE ((size_t)1 << PGC_POOL_SHIFT) /* 16 KiB */
@@ -98,13 +105,60 @@ PGC_INTERNAL void pgc__message_assert_fail(const char *what, const char *file, i
  * arenas are carved from it. POOLGC_REGION overrides it. */
 #define PGC_REGION_DEFAULT ((size_t)64 << 30)
 
+/* The medium tier: requests above PGC_SMALL_MAX up to PGC_MEDIUM_LIMIT (or
+ * the lower POOLGC_MEDIUM_MAX), from pools of the same PGC_POOL_SIZE, so
+ * that pgc_pool_of and the free fast path are the same for every pool.
+ * A medium class is named here by the blocks one pool of it holds, n; its
+ * block size is the largest multiple of PGC_ALIGNMENT that fits n times in
+ * a pool (PGC_MEDIUM_SIZE): 576, 640, ... 5456, 8192 bytes.
+ *
+ * Waste, internal and tail together: a pool full of the worst request of a
+ * class (one byte above the class below) leaves unused at most 1/8 of the
+ * pool in every class of n >= 7 blocks (up to 2336 bytes), where the list
+ * below is as dense as that needs. A class of fewer blocks cannot do better
+ * than 1/(n + 1), which a 16 KiB pool gives it: 14.4%, 17.0%, 20.3%, 25.0%
+ * and 33.4% for the last five (2720, 3264, 4096, 5456, 8192 bytes).
+ * Powers of two from 1024 up are classes of their own, without waste.
+ * tests/unit/size_class.c checks all of this. */
+#define PGC_MEDIUM_BLOCKS(X)                                                                       \
+    X(28), X(25), X(23), X(21), X(19), X(17), X(16), X(14), X(13), X(12), X(11), X(10), X(9),      \
+        X(8), X(7), X(6), X(5), X(4), X(3), X(2)
+#define PGC_MEDIUM_SIZE(blocks) ((PGC_POOL_SIZE / (blocks)) & ~(size_t)(PGC_ALIGNMENT - 1))
+#define PGC_MEDIUM_CLASSES 20 /* entries of PGC_MEDIUM_BLOCKS (the compiler checks) */
+/* The largest class, the last of the list: two blocks a pool, 8 KiB. */
+#define PGC_MEDIUM_LIMIT PGC_MEDIUM_SIZE(2)
+#define PGC_NUM_CLASSES (PGC_SMALL_CLASSES + PGC_MEDIUM_CLASSES) /* 52: 1..52 */
+
+/* size_class.c: the block size of each medium class (class
+ * PGC_SMALL_CLASSES + 1 + i is entry i), and the class of every 16-byte step
+ * of sizes up to PGC_MEDIUM_LIMIT (entry (n - 1) >> PGC_ALIGNMENT_SHIFT: the
+ * smallest class that holds n bytes), which pgc__size_class_init fills at
+ * start-up (pgc__init_ensure), before any heap exists. */
+PGC_INTERNAL extern const uint16_t pgc__size_class_medium[PGC_MEDIUM_CLASSES];
+PGC_INTERNAL extern uint8_t pgc__size_class_of[PGC_MEDIUM_LIMIT >> PGC_ALIGNMENT_SHIFT];
+PGC_INTERNAL void pgc__size_class_init(void);
+
 /* Size class of a request of n <= PGC_SMALL_MAX bytes: 1..32 for block sizes
  * 16..512; malloc(0) maps to index 0, which heaps alias to class 1. */
 static inline unsigned pgc_class_index(size_t n) {
     return (unsigned)((n + PGC_ALIGNMENT - 1) >> PGC_ALIGNMENT_SHIFT);
 }
+/* Size class of a request of PGC_SMALL_MAX < n <= PGC_MEDIUM_LIMIT bytes:
+ * PGC_SMALL_CLASSES + 1 .. PGC_NUM_CLASSES, one load from the table. */
+static inline unsigned pgc_medium_class(size_t n) {
+    return pgc__size_class_of[(n - 1) >> PGC_ALIGNMENT_SHIFT];
+}
+/* Size class of any request of n <= PGC_MEDIUM_LIMIT bytes (0: class 1). */
+static inline unsigned pgc_size_class(size_t n) {
+    if (n <= PGC_SMALL_MAX)
+        return n ? pgc_class_index(n) : 1;
+    return pgc_medium_class(n);
+}
+/* Block size of class cls, 0 .. PGC_NUM_CLASSES (class 0: 0 bytes). */
 static inline size_t pgc_class_size(unsigned cls) {
-    return (size_t)cls << PGC_ALIGNMENT_SHIFT;
+    if (cls <= PGC_SMALL_CLASSES)
+        return (size_t)cls << PGC_ALIGNMENT_SHIFT;
+    return pgc__size_class_medium[cls - PGC_SMALL_CLASSES - 1];
 }
 
 /* ---- blocks and pools --------------------------------------------------- */
@@ -226,8 +280,9 @@ enum pgc_heap_state {
 };
 
 typedef struct pgc_heap {
-    /* current[(n + 15) >> 4]: the pool malloc(n) takes a block from. Entry 0
-     * (malloc(0)) aliases entry 1, so the fast path needs no zero test. */
+    /* current[cls]: the pool malloc(n) takes a block from, cls its class
+     * (pgc_class_index, then pgc_medium_class). Entry 0 (malloc(0)) aliases
+     * entry 1, so the fast path needs no zero test. */
     pgc_pool *current[PGC_NUM_CLASSES + 1];
     /* Per class, a circular list of pools with free space; current is its head. */
     pgc_pool *partial[PGC_NUM_CLASSES + 1];
@@ -324,15 +379,26 @@ PGC_INTERNAL uint64_t pgc__heap_jemalloc_requests(void);
 
 /* ---- system calls that map memory (os.c) -------------------------------- */
 
-/* mmap (anonymous, private: MAP_FAILED and errno on failure), mremap,
- * mprotect, madvise, munmap; all but munmap fail on purpose under
+/* mmap (anonymous, private: MAP_FAILED and errno on failure, errno kept on
+ * success), mprotect, madvise, munmap; all but munmap fail on purpose under
  * POOLGC_FAULT_MMAP in fault-injection builds, except on a thread inside
  * pgc__os_fault_hold(1) .. (-1) (a no-op in other builds). */
 PGC_INTERNAL void *pgc__os_map(void *addr, size_t len, int prot, int flags);
-PGC_INTERNAL void *pgc__os_remap(void *addr, size_t len, size_t new_len); /* may move */
 PGC_INTERNAL int pgc__os_protect(void *addr, size_t len, int prot);
 PGC_INTERNAL int pgc__os_advise(void *addr, size_t len, int advice);
 PGC_INTERNAL int pgc__os_unmap(void *addr, size_t len);
+/* RLIMIT_AS in bytes (SIZE_MAX: none), read again after a refused mapping. */
+PGC_INTERNAL size_t pgc__os_as_limit(void);
+/* The far zone (os.c): its base (placed at the first call; 0: none);
+ * under a limit, a mapping with room after it to grow to the limit (NULL:
+ * no slot for it; MAP_FAILED: no address space); an unmapped range from
+ * the base up, handed out once (NULL: none left), the end of those ranges
+ * (0: none), and whether an address is in one. */
+PGC_INTERNAL uintptr_t pgc__os_far_base(void);
+PGC_INTERNAL void *pgc__os_map_far(size_t len, int prot, int flags);
+PGC_INTERNAL void *pgc__os_far_range(size_t len, size_t alignment);
+PGC_INTERNAL uintptr_t pgc__os_far_ranged_end(void);
+PGC_INTERNAL int pgc__os_far_ranged(const void *addr);
 PGC_INTERNAL unsigned long pgc__os_calls(void);  /* calls counted (fault builds; else 0) */
 PGC_INTERNAL unsigned long pgc__os_faults(void); /* calls failed on purpose */
 /* Fault-injection builds: POOLGC_FAULT_MMAP's value, N or N:K (-1: not
@@ -352,24 +418,40 @@ typedef struct pgc_options {
     int verbose;               /* POOLGC_VERBOSE: start-up decisions */
     int debug;                 /* POOLGC_DEBUG: check frees (double free) */
     size_t region_size;        /* POOLGC_REGION: bytes of address space */
+    size_t medium_max;         /* POOLGC_MEDIUM_MAX: largest medium request (0: none) */
 } pgc_options;
 PGC_INTERNAL extern pgc_options pgc__options;
+
+/* 1 when the pools serve a request of n bytes (alignment up to
+ * PGC_ALIGNMENT), if they can: the small tier, and the medium tier up to
+ * POOLGC_MEDIUM_MAX. */
+static inline int pgc_pooled_size(size_t n) {
+    return n <= PGC_SMALL_MAX || n <= pgc__options.medium_max;
+}
 
 PGC_INTERNAL void pgc__options_read(void);
 PGC_INTERNAL void pgc__init_ensure(void);
 
-/* ---- huge blocks (huge.c): own mappings, under an address-space limit ---- */
+/* ---- under valgrind (valgrind.c) ----------------------------------------- */
 
-#define PGC_HUGE_MIN ((size_t)1 << 20)            /* smallest huge block */
-PGC_INTERNAL int pgc__huge_wanted(size_t size);   /* size >= PGC_HUGE_MIN, RLIMIT_AS set */
-PGC_INTERNAL void pgc__huge_limit_changed(void);  /* read RLIMIT_AS again */
-PGC_INTERNAL void *pgc__huge_malloc(size_t size); /* NULL: no address space, or no slot */
-PGC_INTERNAL void *pgc__huge_realloc(void *p, size_t size); /* NULL: p unchanged */
-PGC_INTERNAL void pgc__huge_free(void *p);
-PGC_INTERNAL int pgc__huge_owns(const void *p); /* searches: not on a fast path */
-PGC_INTERNAL size_t pgc__huge_usable_size(const void *p);
+/* 1: a valgrind tool that replaces malloc runs us; every request then goes
+ * to its allocator (there is no pool region), through these. */
+PGC_INTERNAL extern int pgc__valgrind_aside;
+PGC_INTERNAL int pgc__valgrind_init(void); /* at start-up: sets pgc__valgrind_aside */
+PGC_INTERNAL void *pgc__valgrind_malloc(size_t size, size_t alignment, int zero);
+PGC_INTERNAL void *pgc__valgrind_realloc(void *p, size_t size);
+PGC_INTERNAL void pgc__valgrind_free(void *p);
+PGC_INTERNAL size_t pgc__valgrind_usable_size(const void *p);
+PGC_INTERNAL void pgc__valgrind_fork_prepare(void);
+PGC_INTERNAL void pgc__valgrind_fork_parent(void);
+PGC_INTERNAL void pgc__valgrind_fork_child(void);
 
 /* ---- the large path (large.c) ------------------------------------------- */
+
+/* fork (init.c): waits for a jemalloc start-up under way. */
+PGC_INTERNAL void pgc__large_fork_prepare(void);
+PGC_INTERNAL void pgc__large_fork_parent(void);
+PGC_INTERNAL void pgc__large_fork_child(void);
 
 PGC_INTERNAL void *pgc__large_malloc(size_t size, size_t alignment, int zero);
 PGC_INTERNAL void *pgc__large_malloc_plain(size_t size); /* malloc's case */

@@ -12,6 +12,59 @@
  * 1 GiB of address space per leaf bitmap of 4 KiB pages (32 KiB each),
  * mapped when jemalloc first maps memory in that gigabyte.
  *
+ * Under an address-space limit (RLIMIT_AS). jemalloc serves every block the
+ * pools do not, at every size and under every limit; poolgc only decides
+ * where jemalloc's mappings go, so that a program gets what glibc gives it:
+ * the largest block, the blocks left after a failure, a buffer doubled by
+ * realloc up to half the limit. Two costs of jemalloc 5.3 set the rules:
+ * - Its radix tree takes a 2 MiB leaf for each gigabyte of address space in
+ *   which it has extents (in a 4 MiB or larger base block). Under 400 MiB
+ *   the largest block glibc gives is 397 MiB, jemalloc's nearest class 384
+ *   (four per doubling), which fits only while everything else takes less
+ *   than 16 MiB: with the kernel placing its extents, one more leaf half of
+ *   the time, and 320 MiB. So its mappings go to its home: the far zone's
+ *   first gigabyte (os.c), from the top down, where the page map shows free
+ *   pages (home_map); up to 32 MiB each, larger ones where the kernel puts
+ *   them.
+ * - A copy. jemalloc grows a large block in place from extents after it it
+ *   already has (large_ralloc_no_move -> pa_expand -> pac_expand_impl), or
+ *   moves it, holding the old and the new block at once (1.5 times the new
+ *   size; glibc's mremap never does). What else it does depends on
+ *   opt.retain, fixed when it starts:
+ *   - retain:false (it started under a limit: CONF below): it asks its
+ *     extent alloc hook for the pages right after the block (new_addr), an
+ *     mmap hint there, which pgc__je_mmap makes exact (MAP_FIXED_NOREPLACE).
+ *     A mapping of an eighth of the limit or more goes to a slot of the far
+ *     zone (from its base, the limit apart, os.c), with the room after it
+ *     free: such a block grows in place up to the whole limit, in any arena,
+ *     with jemalloc's own hooks. The first slots share the home's leaf.
+ *   - retain:true (the default: it started before the program set the
+ *     limit): it keeps every extent it has mapped as address space, which
+ *     counts toward the limit, and grows a block only into such retained
+ *     space. At the first big request (PGC_BIG_MIN, 1 MiB, and more) under
+ *     a limit, arena 0 gets poolgc's extent hooks and big requests go
+ *     there (big_flags): retained space is kept unmapped (commit maps
+ *     pages, decommit unmaps them), a freed extent is unmapped (or, in the
+ *     far range, decommitted and kept), and the arena gets one retained
+ *     range at the far zone's base: twice the limit (at most 512 MiB while
+ *     the limit is under 768 MiB: within the home's gigabyte), made by a
+ *     request it cannot commit, which jemalloc keeps as retained. Blocks
+ *     are carved from it and grow in place into it. Arena 0 rather than an
+ *     arena of its own: that would take a base block of 2 MiB (of the 16),
+ *     and arena 0's is jemalloc's first. A big request made before the
+ *     limit was known (it is read again at a refused mapping) is refused
+ *     at the mapping that finds it (big_blind), and asked again there.
+ * The blocks are jemalloc's either way: its size classes, extents, realloc,
+ * purging and reuse. The hooks and the placement are the layer that maps
+ * pages; poolgc has no allocator of large blocks of its own (huge blocks as
+ * glibc's, mappings grown with mremap, would be one). Under ulimit -v
+ * 409600 and with setrlimit to the same in the program, against glibc in
+ * the same run (tests/stress/limit_*.sh): largest block 383 MiB (glibc
+ * 397), 1 MiB blocks after a failed request 384 (396), doubling realloc
+ * 256 (256), and 256 (256) at 300 MiB too, where a copy would stop at 128.
+ * Under other limits the largest block is the class below what glibc
+ * gives: 255 MiB at 300 (glibc 297), 895 at 1 GiB (1021).
+ *
  * Shared build (--with-jemalloc=shared): libjemalloc.so.2 is linked as is,
  * and every pointer outside the pool region is taken to be jemalloc's.
  */
@@ -19,6 +72,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,12 +82,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "debug.h"
 #include "internal.h"
 #include "prof.h"
 
 #define MALLOCX_LG_ALIGN(la) ((int)(la))
 #define MALLOCX_ZERO ((int)0x40)
 #define JEMALLOC_SLAB_MAX ((size_t)14336) /* largest small class, 4 KiB pages */
+#define PGC_BIG_MIN ((size_t)1 << 20)     /* big blocks: arena 0's, under a limit (see top) */
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; older kernels take it as a hint */
+#endif
 
 #ifdef POOLGC_JEMALLOC_EMBEDDED
 #define JE(name) pgc__je_##name
@@ -72,7 +133,8 @@ extern void *__libc_realloc(void *, size_t);
  *   Under ulimit -v 409600, after 300 MiB of 256 KiB blocks were freed, the
  *   largest block was 48 MiB with retain, 381 without (glibc: 397); without
  *   a limit, retain:false cost the mixed-size benchmark 20% (274 mmaps
- *   instead of 33) and 15% more memory.
+ *   instead of 33) and 15% more memory. (See the top of this file for
+ *   what poolgc does under a limit either way.)
  * MALLOC_CONF still applies on top of this. */
 #define CONF                                                                                       \
     "dss:disabled,oversize_threshold:0,dirty_decay_ms:-1,muzzy_decay_ms:0,tcache_max:131072"
@@ -168,14 +230,103 @@ static inline int jemalloc_owns(const void *p) {
     return (atomic_load_explicit(&leaf[page >> 6], memory_order_relaxed) >> (page & 63)) & 1;
 }
 
+/* ---- jemalloc's home: the far zone's first gigabyte -------------------- */
+
+#define HOME_SIZE ((uintptr_t)1 << 30)  /* a leaf of the page map and of jemalloc's tree */
+#define HOME_MAP_MAX ((size_t)32 << 20) /* larger mappings go where the kernel puts them */
+#define HOME_TRIES 4                    /* places tried that turn out taken, at most */
+
+/* The highest run of n clear bits of leaf in [low, top) that starts at a
+ * multiple of align: 1 and its first bit, or 0. A word at a time where a
+ * word is all clear or all set. */
+static int home_find(leaf_word *leaf, size_t low, size_t top, size_t n, size_t align,
+                     size_t *first) {
+    size_t run = 0; /* clear bits in [p, p + run) */
+    for (size_t p = top; p > low;) {
+        size_t w = (p - 1) >> 6;
+        uint64_t word = atomic_load_explicit(&leaf[w], memory_order_relaxed);
+        if (p == (w + 1) << 6 && w << 6 >= low && (word == 0 || word == ~(uint64_t)0)) {
+            run = word ? 0 : run + 64;
+            p -= 64;
+        } else {
+            p--;
+            run = (word >> (p & 63)) & 1 ? 0 : run + 1;
+        }
+        if (run >= n) {
+            size_t f = (p + run - n) & ~(align - 1);
+            if (f >= p) {
+                *first = f;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Map len bytes for jemalloc in its home, as high in it as they fit between
+ * its pages (which the page map knows) and above arena 0's far range, 2 MiB
+ * aligned when len is a multiple of that (jemalloc's base blocks); else
+ * where the kernel chooses. */
+static void *home_map(size_t len, int prot, int flags) {
+    uintptr_t home = len <= HOME_MAP_MAX ? pgc__os_far_base() : 0;
+    leaf_word *leaf = home ? leaf_for(home, 1) : NULL;
+    if (leaf) {
+        uintptr_t ranged = pgc__os_far_ranged_end();
+        size_t low = ranged > home ? (ranged - home + PGC_PAGE_SIZE - 1) >> 12 : 0;
+        size_t n = len >> 12, align = len % ((size_t)2 << 20) ? 1 : ((size_t)2 << 20) >> 12;
+        size_t top = HOME_SIZE >> 12, first;
+        for (int tries = 0; tries < HOME_TRIES && home_find(leaf, low, top, n, align, &first);
+             tries++) {
+            int saved = errno;
+            void *p =
+                pgc__os_map((void *)(home + (first << 12)), len, prot, flags | MAP_FIXED_NOREPLACE);
+            if (p != MAP_FAILED || errno != EEXIST)
+                return p; /* there (or where a kernel without the flag put it), or no room */
+            errno = saved;
+            top = first + n - 1; /* something not jemalloc's is there: lower */
+        }
+    }
+    return pgc__os_map(NULL, len, prot, flags);
+}
+
+static int jemalloc_retains; /* opt.retain, read when jemalloc started */
+
+/* Set while this thread asks jemalloc's own arenas for a block of
+ * PGC_BIG_MIN bytes or more with no limit known, jemalloc retaining. */
+static __thread int big_blind;
+
 /* jemalloc's mmap and munmap (renamed to these at build time). jemalloc
  * maps only anonymous memory (fd -1). pgc__os_map retries a mapping refused
- * for want of address space once the pool region has given some back. */
+ * for want of address space once the pool region has given some back.
+ * jemalloc gives an address only to grow an extent in place (or, with
+ * MAP_FIXED, to change its protection), and takes the answer only if it is
+ * that address: the hint is made exact, so nothing is mapped elsewhere just
+ * to be unmapped. The others go to jemalloc's home, or (big ones, under a
+ * limit, when jemalloc does not retain) to a slot of the far zone: see the
+ * top of this file. */
 void *pgc__je_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 void *pgc__je_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
     (void)fd, (void)off; /* always -1 and 0 */
-    void *p = pgc__os_map(addr, len, prot, flags);
-    if (p != MAP_FAILED && mark_pages((uintptr_t)p, len, 1) != 0) {
+    size_t limit = pgc__os_as_limit();
+    void *p = NULL;
+    if (addr)
+        p = pgc__os_map(addr, len, prot, flags | (flags & MAP_FIXED ? 0 : MAP_FIXED_NOREPLACE));
+    else if (len >= PGC_BIG_MIN && limit != SIZE_MAX && !jemalloc_retains)
+        p = pgc__os_map_far(len, prot, flags);
+    if (!p)
+        p = home_map(len, prot, flags);
+    if (p == MAP_FAILED)
+        return p;
+    if (pgc_unlikely(big_blind) && len >= PGC_BIG_MIN && pgc__os_as_limit() != SIZE_MAX) {
+        /* A mapping found a limit, set since jemalloc started (it failed
+         * once). A big block where jemalloc would put it would leave address
+         * space retained there for good: refused, and the request is asked
+         * again of arena 0 and its hooks (pgc__large_malloc's retry). */
+        pgc__os_unmap(p, len);
+        errno = ENOMEM;
+        return MAP_FAILED;
+    }
+    if (mark_pages((uintptr_t)p, len, 1) != 0) {
         /* Pages not marked would pass for glibc's: refuse the mapping. */
         mark_pages((uintptr_t)p, len, 0);
         pgc__os_unmap(p, len);
@@ -191,6 +342,186 @@ int pgc__je_munmap(void *addr, size_t len) {
     return pgc__os_unmap(addr, len);
 }
 
+/* ---- arena 0 under a limit set after jemalloc started ------------------- */
+
+/* jemalloc 5.3's extent hooks (jemalloc_typedefs.h). */
+typedef struct extent_hooks_s extent_hooks_t;
+struct extent_hooks_s {
+    void *(*alloc)(extent_hooks_t *, void *, size_t, size_t, bool *, bool *, unsigned);
+    bool (*dalloc)(extent_hooks_t *, void *, size_t, bool, unsigned);
+    void (*destroy)(extent_hooks_t *, void *, size_t, bool, unsigned);
+    bool (*commit)(extent_hooks_t *, void *, size_t, size_t, size_t, unsigned);
+    bool (*decommit)(extent_hooks_t *, void *, size_t, size_t, size_t, unsigned);
+    bool (*purge_lazy)(extent_hooks_t *, void *, size_t, size_t, size_t, unsigned);
+    bool (*purge_forced)(extent_hooks_t *, void *, size_t, size_t, size_t, unsigned);
+    bool (*split)(extent_hooks_t *, void *, size_t, size_t, size_t, bool, unsigned);
+    bool (*merge)(extent_hooks_t *, void *, size_t, void *, size_t, bool, unsigned);
+};
+
+#define MALLOCX_ARENA(a) ((int)(((unsigned)(a) + 1) << 20))
+#define MALLOCX_TCACHE_NONE ((int)1 << 8)
+#define BIG_FLAGS (MALLOCX_ARENA(0) | MALLOCX_TCACHE_NONE)
+#define FAR_RANGE_MAX ((size_t)1 << 40) /* arena 0's far range at most */
+
+static _Atomic int hooks_state;  /* arena 0's hooks: 0 jemalloc's, 1 ours, -1 refused */
+static __thread int far_priming; /* this thread is making the far range */
+static pthread_mutex_t hooks_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Map len bytes as jemalloc's pages at addr exactly, or (addr NULL) in
+ * jemalloc's home (os.c), aligned: the address, or NULL. More than the
+ * limit fails without a system call. */
+static void *hooks_map(void *addr, size_t len, size_t alignment) {
+    if (len > pgc__os_as_limit())
+        return NULL;
+    const int prot = PROT_READ | PROT_WRITE;
+    char *p = addr ? pgc__os_map(addr, len, prot, MAP_NORESERVE | MAP_FIXED_NOREPLACE)
+                   : home_map(len, prot, MAP_NORESERVE);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (addr && p != addr) {
+        pgc__os_unmap(p, len); /* a kernel without MAP_FIXED_NOREPLACE put it elsewhere */
+        return NULL;
+    }
+    if ((uintptr_t)p & (alignment - 1)) { /* over-map and trim, as jemalloc does */
+        size_t over = len + alignment - PGC_PAGE_SIZE;
+        pgc__os_unmap(p, len);
+        if (over < len || (p = pgc__os_map(NULL, over, prot, MAP_NORESERVE)) == MAP_FAILED)
+            return NULL;
+        size_t lead = (size_t)(-(uintptr_t)p & (alignment - 1));
+        if (lead)
+            pgc__os_unmap(p, lead);
+        if (over - lead > len)
+            pgc__os_unmap(p + lead + len, over - lead - len);
+        p += lead;
+    }
+    if (mark_pages((uintptr_t)p, len, 1) != 0) {
+        mark_pages((uintptr_t)p, len, 0);
+        pgc__os_unmap(p, len);
+        return NULL;
+    }
+    return p;
+}
+
+static void hooks_unmap(void *addr, size_t len) {
+    mark_pages((uintptr_t)addr, len, 0);
+    pgc__os_unmap(addr, len);
+}
+
+/* A new extent. jemalloc (retaining) asks for address space to carve
+ * extents from, uncommitted: refused, so that it maps each extent alone,
+ * committed, where the kernel chooses - but when it makes the far range. A
+ * given address (asked only without retain) is mapped there or refused. */
+static void *hooks_alloc(extent_hooks_t *hooks, void *new_addr, size_t size, size_t alignment,
+                         bool *zero, bool *commit, unsigned ind) {
+    (void)hooks, (void)ind;
+    void *addr;
+    if (!*commit)
+        addr = far_priming && !new_addr ? pgc__os_far_range(size, alignment) : NULL;
+    else
+        addr = hooks_map(new_addr, size, alignment);
+    if (addr)
+        *zero = true; /* fresh pages, or none yet (committing maps fresh ones) */
+    return addr;
+}
+
+/* A freed extent, purged: in the far range jemalloc keeps it (and
+ * decommits it: no address space); anywhere else it is unmapped for good. */
+static bool hooks_dalloc(extent_hooks_t *hooks, void *addr, size_t size, bool committed,
+                         unsigned ind) {
+    (void)hooks, (void)ind;
+    if (pgc__os_far_ranged(addr))
+        return true;
+    if (committed)
+        hooks_unmap(addr, size);
+    return false;
+}
+
+static bool hooks_commit(extent_hooks_t *hooks, void *addr, size_t size, size_t offset,
+                         size_t length, unsigned ind) {
+    (void)hooks, (void)size, (void)ind;
+    return hooks_map((char *)addr + offset, length, PGC_PAGE_SIZE) == NULL;
+}
+
+static bool hooks_decommit(extent_hooks_t *hooks, void *addr, size_t size, size_t offset,
+                           size_t length, unsigned ind) {
+    (void)hooks, (void)size, (void)ind;
+    hooks_unmap((char *)addr + offset, length);
+    return false;
+}
+
+static bool hooks_purge(extent_hooks_t *hooks, void *addr, size_t size, size_t offset,
+                        size_t length, unsigned ind) {
+    (void)hooks, (void)size, (void)ind;
+    return pgc__os_advise((char *)addr + offset, length, MADV_DONTNEED) != 0;
+}
+
+static bool hooks_split(extent_hooks_t *hooks, void *addr, size_t size, size_t size_a,
+                        size_t size_b, bool committed, unsigned ind) {
+    (void)hooks, (void)addr, (void)size, (void)size_a, (void)size_b, (void)committed, (void)ind;
+    return false; /* pages split freely */
+}
+
+/* Pages merge freely, but not across the far range's edge: each side is
+ * freed its own way. */
+static bool hooks_merge(extent_hooks_t *hooks, void *addr_a, size_t size_a, void *addr_b,
+                        size_t size_b, bool committed, unsigned ind) {
+    (void)hooks, (void)size_a, (void)size_b, (void)committed, (void)ind;
+    return pgc__os_far_ranged(addr_a) != pgc__os_far_ranged(addr_b);
+}
+
+/* No destroy (arena 0 lives as long as the process), no lazy purge. */
+static extent_hooks_t limit_hooks = {hooks_alloc,  hooks_dalloc,   NULL,
+                                     hooks_commit, hooks_decommit, NULL,
+                                     hooks_purge,  hooks_split,    hooks_merge};
+
+/* The request that makes arena 0's far range: twice the limit, but at most
+ * 512 MiB under a limit of up to 768 MiB, so that the range (its size
+ * class and a page, rounded up: 640 MiB) leaves a good part of the home
+ * above it, in the same leaf of jemalloc's radix tree. */
+static size_t far_range_request(size_t limit) {
+    const size_t cap = (size_t)512 << 20;
+    if (limit <= cap / 2 * 3)
+        return 2 * limit < cap ? 2 * limit : cap;
+    return limit < FAR_RANGE_MAX / 2 ? 2 * limit : FAR_RANGE_MAX;
+}
+
+/* Give arena 0 poolgc's hooks and its far range, once: a request it cannot
+ * commit (more than the limit), which jemalloc keeps as retained address
+ * space, uncommitted, for blocks to be carved from and grow into. 1 if
+ * arena 0 has the hooks. */
+static PGC_COLD int hooks_install(void) {
+    int state = atomic_load_explicit(&hooks_state, memory_order_acquire);
+    if (state || pthread_mutex_trylock(&hooks_lock) != 0)
+        return state > 0; /* (another thread is installing them: not yet) */
+    if (!(state = atomic_load_explicit(&hooks_state, memory_order_acquire))) {
+        int saved = errno;
+        extent_hooks_t *hooks = &limit_hooks;
+        state = JE(mallctl)("arena.0.extent_hooks", NULL, NULL, &hooks, sizeof hooks) ? -1 : 1;
+        if (state > 0) {
+            far_priming = 1;
+            void *p = JE(mallocx)(far_range_request(pgc__os_as_limit()), BIG_FLAGS);
+            far_priming = 0;
+            if (p) { /* the request was under the limit: retained once purged */
+                JE(dallocx)(p, MALLOCX_TCACHE_NONE);
+                JE(mallctl)("arena.0.purge", NULL, NULL, NULL, 0);
+            }
+        }
+        atomic_store_explicit(&hooks_state, state, memory_order_release);
+        errno = saved;
+    }
+    pthread_mutex_unlock(&hooks_lock);
+    return state > 0;
+}
+
+/* The mallocx flags that send a request of `size` bytes to arena 0 and its
+ * hooks; 0: where jemalloc would put it. */
+static inline int big_flags(size_t size) {
+    if (pgc_likely(size < PGC_BIG_MIN) || !jemalloc_retains || pgc__os_as_limit() == SIZE_MAX ||
+        !hooks_install())
+        return 0;
+    return BIG_FLAGS;
+}
+
 static int jemalloc_started(void) {
     return page_top != NULL;
 }
@@ -202,7 +533,23 @@ static int jemalloc_owns(const void *p) {
 static int jemalloc_started(void) {
     return 1;
 }
+static int big_flags(size_t size) {
+    (void)size;
+    return 0;
+}
+static void choose_conf(void) { /* libjemalloc.so.2 reads its own configuration */
+}
 #endif
+
+/* Mark (or unmark: size 0) this thread's request of `size` bytes to
+ * jemalloc's own arenas as blind (see pgc__je_mmap). */
+static inline void big_blind_set(size_t size) {
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+    big_blind = size >= PGC_BIG_MIN && jemalloc_retains && pgc__os_as_limit() == SIZE_MAX;
+#else
+    (void)size;
+#endif
+}
 
 /* glibc's usable size, read from its chunk header (size field before the
  * block; bit 1 marks an mmapped chunk, whose overhead is two words). */
@@ -253,29 +600,21 @@ static PGC_COLD int give_back_address_space(void) {
     return gave;
 }
 
-/* Requests huge.c serves: PGC_HUGE_MIN bytes and more, under an
- * address-space limit (the embedded build only: with a shared jemalloc every
- * pointer that is not a pool block is taken to be jemalloc's). */
-static int huge_wanted(size_t size, size_t alignment) {
-#ifdef POOLGC_JEMALLOC_EMBEDDED
-    return alignment <= PGC_ALIGNMENT && pgc__huge_wanted(size);
-#else
-    (void)size, (void)alignment;
-    return 0;
-#endif
-}
-
 /* malloc's large path: once jemalloc has started (it clobbers errno only
- * then), a request below PGC_HUGE_MIN goes straight to its malloc; one it
- * refuses goes the long way, which retries. */
+ * then), a request below PGC_BIG_MIN goes straight to its malloc; one it
+ * refuses (setting errno, put back here) goes the long way, which retries. */
 void *pgc__large_malloc_plain(size_t size) {
+    if (pgc_debug_takes())
+        return pgc__debug_malloc(size); /* POOLGC_DEBUG (debug.h) */
 #ifdef POOLGC_JEMALLOC_EMBEDDED
-    if (pgc_likely(size < PGC_HUGE_MIN && atomic_load_explicit(&page_top, memory_order_relaxed))) {
+    if (pgc_likely(size < PGC_BIG_MIN && atomic_load_explicit(&page_top, memory_order_relaxed))) {
+        int *err = &errno, saved = *err;
         void *p = JE(malloc)(size);
         if (pgc_likely(p != NULL)) {
             pgc_prof_on_large_malloc(p, size);
             return p;
         }
+        *err = saved;
     }
 #endif
     return pgc__large_malloc(size, 0, 0);
@@ -300,13 +639,54 @@ static inline void *jemalloc_alloc(size_t size, size_t alignment, int zero) {
  * mapping that fails meanwhile (pages_boot writes to a page it did not get;
  * a0 is used unchecked), so fault injection leaves those mappings alone. */
 static _Atomic int jemalloc_booted;
+/* Held while jemalloc starts, and by fork (init.c): jemalloc registers its
+ * own fork handlers only at the end of its start-up, so a child forked in
+ * the middle of it would find jemalloc's start-up lock held for ever. */
+static pthread_mutex_t boot_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void pgc__large_fork_prepare(void) {
+    pthread_mutex_lock(&boot_lock);
+}
+void pgc__large_fork_parent(void) {
+    pthread_mutex_unlock(&boot_lock);
+}
+void pgc__large_fork_child(void) {
+    pthread_mutex_init(&boot_lock, NULL);
+}
+
 static PGC_COLD void *jemalloc_boot(size_t size, size_t alignment, int zero) {
+    pthread_mutex_lock(&boot_lock);
     choose_conf();
     pgc__os_fault_hold(1);
     void *p = jemalloc_alloc(size, alignment, zero);
     pgc__os_fault_hold(-1);
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+    bool retain = false;
+    size_t len = sizeof retain;
+    if (p && JE(mallctl)("opt.retain", &retain, &len, NULL, 0) == 0)
+        jemalloc_retains = retain;
+#endif
     if (p)
         atomic_store_explicit(&jemalloc_booted, 1, memory_order_release);
+    pthread_mutex_unlock(&boot_lock);
+    return p;
+}
+
+/* A request to jemalloc: to arena 0 and its hooks when big_flags says so,
+ * else where jemalloc puts it. */
+static void *large_alloc(size_t size, size_t alignment, int zero) {
+    if (pgc_likely(size < PGC_BIG_MIN))
+        return jemalloc_alloc(size, alignment, zero);
+    int flags = big_flags(size);
+    if (flags != 0) {
+        if (alignment < PGC_ALIGNMENT)
+            alignment = PGC_ALIGNMENT;
+        flags |= MALLOCX_LG_ALIGN(__builtin_ctzl(alignment)) | (zero ? MALLOCX_ZERO : 0);
+        return JE(mallocx)(size, flags);
+    }
+    big_blind_set(size);
+    void *p = jemalloc_alloc(size, alignment, zero);
+    big_blind_set(0);
     return p;
 }
 
@@ -319,20 +699,17 @@ void *pgc__large_malloc(size_t size, size_t alignment, int zero) {
         errno = ENOMEM;
         return NULL;
     }
+    if (pgc_unlikely(pgc__valgrind_aside))
+        return pgc__valgrind_malloc(size, alignment, zero);
     /* Success leaves errno alone: jemalloc's start-up clobbers it. */
     int *err = &errno, saved = *err;
     void *p = NULL;
-    if (pgc_unlikely(size >= PGC_HUGE_MIN) && huge_wanted(size, alignment)) {
-        p = pgc__huge_malloc(size); /* zeroed: a fresh mapping */
-        if (!p && give_back_address_space())
-            p = pgc__huge_malloc(size);
-    }
-    if (pgc_unlikely(!atomic_load_explicit(&jemalloc_booted, memory_order_acquire)) && !p)
+    if (pgc_unlikely(!atomic_load_explicit(&jemalloc_booted, memory_order_acquire)))
         p = jemalloc_boot(size, alignment, zero);
     if (!p)
-        p = jemalloc_alloc(size, alignment, zero);
+        p = large_alloc(size, alignment, zero);
     if (pgc_unlikely(p == NULL) && give_back_address_space())
-        p = jemalloc_alloc(size, alignment, zero);
+        p = large_alloc(size, alignment, zero);
     *err = pgc_likely(p != NULL) ? saved : ENOMEM;
     pgc_prof_on_large_malloc(p, size);
     return p;
@@ -343,18 +720,9 @@ void *pgc__large_realloc(void *p, size_t size) {
         errno = ENOMEM;
         return NULL;
     }
-    if (!jemalloc_owns(p)) {
-        if (!pgc__huge_owns(p))
-            return __libc_realloc(p, size);
-        int saved = errno;
-        pgc_prof_on_large_free(p); /* for the profiler, a free and a malloc */
-        void *q = pgc__huge_realloc(p, size);
-        if (!q && give_back_address_space())
-            q = pgc__huge_realloc(p, size);
-        pgc_prof_on_large_malloc(q, size);
-        errno = q ? saved : ENOMEM;
-        return q;
-    }
+    if (!jemalloc_owns(p))
+        return pgc_unlikely(pgc__valgrind_aside) ? pgc__valgrind_realloc(p, size)
+                                                 : __libc_realloc(p, size);
     /* A new size within the usable size keeps the block, as glibc does
      * (string builders realloc on every append), except a big shrink of a
      * large extent, which jemalloc trims in place. Blocks of jemalloc's slab
@@ -364,23 +732,20 @@ void *pgc__large_realloc(void *p, size_t size) {
         return p;
     int saved = errno;
     pgc_prof_on_large_free(p); /* for the profiler, a free and a malloc */
-    if (pgc_unlikely(size > usable && size >= PGC_HUGE_MIN) && huge_wanted(size, 0)) {
-        /* Grows into a huge block, which later grows without a copy. */
-        void *q = pgc__large_malloc(size, 0, 0);
-        if (q && !jemalloc_owns(q)) {
-            memcpy(q, p, usable);
-            JE(free)(p);
-            return q;
-        }
-        if (q) {
-            pgc_prof_on_large_free(q);
-            JE(free)(q); /* jemalloc's: rallocx may still grow p in place */
-        }
-        errno = saved;
+    /* Growing big under a limit, jemalloc retaining: into arena 0 and its
+     * hooks (in place if it is there, else moved there once; see the top).
+     * size > 512: 16-aligned. */
+    int growth = size > usable, flags = growth ? big_flags(size) : 0;
+    if (size < PGC_ALIGNMENT) /* a shrink below 16 (no pools): jemalloc's 8-byte class */
+        flags = MALLOCX_LG_ALIGN(PGC_ALIGNMENT_SHIFT);
+    big_blind_set(growth && !flags ? size : 0);
+    void *q = JE(rallocx)(p, size, flags);
+    if (pgc_unlikely(q == NULL) && give_back_address_space()) {
+        flags = growth ? big_flags(size) : 0; /* a limit found meanwhile */
+        big_blind_set(growth && !flags ? size : 0);
+        q = JE(rallocx)(p, size, flags);
     }
-    void *q = JE(rallocx)(p, size, 0); /* size > 512: 16-aligned */
-    if (pgc_unlikely(q == NULL) && give_back_address_space())
-        q = JE(rallocx)(p, size, 0);
+    big_blind_set(0);
     pgc_prof_on_large_malloc(q, size);
     errno = q ? saved : ENOMEM;
     return q;
@@ -418,6 +783,10 @@ void pgc__large_tick(void) {
 }
 
 void pgc__large_free(void *p) {
+    if (pgc_debug_takes()) {
+        pgc__debug_free(p);
+        return;
+    }
     int *err = &errno, saved = *err; /* free keeps errno; jemalloc may not */
     pgc_prof_on_large_free(p);
     if (pgc_likely(jemalloc_owns(p))) {
@@ -427,18 +796,22 @@ void pgc__large_free(void *p) {
         JE(dallocx)(p, 0);
 #endif
         pgc__large_tick();
-    } else if (pgc__huge_owns(p)) {
-        pgc__huge_free(p);
+    } else if (pgc_unlikely(pgc__valgrind_aside)) {
+        pgc__valgrind_free(p);
     } else {
         __libc_free(p);
     }
     *err = saved;
 }
 
+int pgc__large_owns(const void *p) {
+    return jemalloc_owns(p);
+}
+
 size_t pgc__large_usable_size(const void *p) {
     if (jemalloc_owns(p))
         return JE(sallocx)(p, 0);
-    return pgc__huge_owns(p) ? pgc__huge_usable_size(p) : glibc_usable_size(p);
+    return pgc_unlikely(pgc__valgrind_aside) ? pgc__valgrind_usable_size(p) : glibc_usable_size(p);
 }
 
 static size_t jemalloc_stat(const char *name) {

@@ -26,6 +26,7 @@
 
 pgc_options pgc__options = {
     .region_size = PGC_REGION_DEFAULT,
+    .medium_max = PGC_MEDIUM_LIMIT,
 };
 
 /* ---- value parsers ----------------------------------------------------------- */
@@ -165,15 +166,11 @@ static void show_debug(char *buf, size_t size) {
     snprintf(buf, size, "%d", pgc__options.debug);
 }
 
-static const char *parse_region(const char *v) {
-    if (pgc__options_parse_size(v, &pgc__options.region_size))
-        return "not a size (a number with an optional K, M, G or T suffix)";
-    return NULL;
-}
-/* The size with the largest suffix that divides it: 64G, 1536K, 0. */
-static void show_region(char *buf, size_t size) {
+#define NOT_A_SIZE "not a size (a number with an optional K, M, G or T suffix)"
+
+/* n with the largest suffix that divides it: 64G, 1536K, 0. */
+static void show_size(char *buf, size_t size, size_t n) {
     static const char suffix[] = "TGMK";
-    size_t n = pgc__options.region_size;
     for (unsigned i = 0; i < 4; i++) {
         unsigned shift = 40 - 10 * i;
         if (n && (n & (((size_t)1 << shift) - 1)) == 0) {
@@ -182,6 +179,36 @@ static void show_region(char *buf, size_t size) {
         }
     }
     snprintf(buf, size, "%zu", n);
+}
+
+static const char *parse_region(const char *v) {
+    if (pgc__options_parse_size(v, &pgc__options.region_size))
+        return NOT_A_SIZE;
+    return NULL;
+}
+static void show_region(char *buf, size_t size) {
+    show_size(buf, size, pgc__options.region_size);
+}
+
+/* POOLGC_MEDIUM_MAX: up to the largest medium class; a value above it is
+ * refused rather than cut down, so that a user who asks for more learns
+ * that there is no more. */
+static const char *parse_medium_max(const char *v) {
+    size_t n;
+    if (pgc__options_parse_size(v, &n))
+        return NOT_A_SIZE;
+    if (n > PGC_MEDIUM_LIMIT) {
+        static char why[64];
+        char limit[16];
+        show_size(limit, sizeof limit, PGC_MEDIUM_LIMIT);
+        snprintf(why, sizeof why, "more than the largest medium class, %s", limit);
+        return why;
+    }
+    pgc__options.medium_max = n;
+    return NULL;
+}
+static void show_medium_max(char *buf, size_t size) {
+    show_size(buf, size, pgc__options.medium_max);
 }
 
 #ifdef PGC_FAULT_INJECTION
@@ -205,16 +232,19 @@ static const struct option {
      show_stats_program},
     {"POOLGC_VERBOSE", "report start-up decisions and these options on stderr", parse_verbose,
      show_verbose},
-    {"POOLGC_DEBUG", "check every free of a pool block (double free, invalid pointer)", parse_debug,
-     show_debug},
+    {"POOLGC_DEBUG", "the debug allocator (double free, invalid pointer, overflow, leaks)",
+     parse_debug, show_debug},
     {"POOLGC_REGION", "address space reserved for pools (K, M, G or T suffix)", parse_region,
      show_region},
+    {"POOLGC_MEDIUM_MAX",
+     "largest request served by the medium pools, at most the default (K suffix; 0: none)",
+     parse_medium_max, show_medium_max},
     {"POOLGC_PROF", "sample allocations and write a heap profile to PREFIX.<pid>.heap at exit",
      pgc__prof_parse_prefix, pgc__prof_show_prefix},
     {"POOLGC_PROF_SAMPLE", "heap profile: mean bytes allocated between samples (K, M, G or T)",
      pgc__prof_parse_sample, pgc__prof_show_sample},
 #ifdef PGC_FAULT_INJECTION
-    {"POOLGC_FAULT_MMAP", "make the Nth mmap/mremap/mprotect/madvise (N:K: K from the Nth on) fail",
+    {"POOLGC_FAULT_MMAP", "make the Nth mmap/mprotect/madvise (N:K: K from the Nth on) fail",
      parse_fault_mmap, pgc__os_fault_show},
 #endif
 };

@@ -1,5 +1,6 @@
 /*
- * pool.c - one pool: PGC_POOL_SIZE bytes of blocks of one size class.
+ * pool.c - one pool: PGC_POOL_SIZE bytes of blocks of one size class, of
+ * either tier (small: 32 to 1024 blocks; medium: 28 down to 2).
  *
  *   +-------+-------+-------+---------------------------+
  *   | block | block | block |  never used (next_offset) |
@@ -28,8 +29,11 @@ void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls) {
     pool->next = pool->prev = pool->returned_next = NULL;
 }
 
-/* Carve the blocks that start before the end of the current page (at least
- * one) onto the free list. Returns 0 when the pool has no never-used space left. */
+/* Carve the next block, and those after it that start before the end of
+ * the page it ends in, onto the free list: carving writes into no page the
+ * first block does not reach (a block of a page or more comes alone, or
+ * with one that starts in its last page). Returns 0 when the pool has no
+ * never-used space left. */
 int pgc__pool_extend(pgc_pool *pool) {
     uint32_t off = pool->next_offset;
     if (off > pool->max_offset)
@@ -73,14 +77,16 @@ void pgc__pool_reclaim_remote(pgc_pool *pool) {
     pool->used -= n;
 }
 
-/* The pool's invariants (internal.h): the free list stays inside the carved
- * blocks, starts each on a block boundary, has no cycle, and with `used`
- * accounts for every carved block. */
+/* The pool's invariants (internal.h), for a pool of either tier: its class
+ * and block size agree, whole blocks are carved, the free list stays inside
+ * the carved blocks, starts each on a block boundary, has no cycle, and with
+ * `used` accounts for every carved block. */
 void pgc__pool_check(const pgc_pool *pool) {
     pgc_verify(pool->cls >= 1 && pool->cls <= PGC_NUM_CLASSES);
     pgc_verify(pool->block_size == pgc_class_size(pool->cls));
     pgc_verify(pool->max_offset == PGC_POOL_SIZE - pool->block_size);
     pgc_verify(pool->next_offset <= pool->max_offset + pool->block_size);
+    pgc_verify(pool->next_offset % pool->block_size == 0); /* whole blocks carved */
     uintptr_t data = (uintptr_t)pgc_pool_data(pool);
     uint32_t carved = pool->next_offset / pool->block_size;
     uint32_t listed = 0;

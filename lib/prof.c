@@ -14,7 +14,7 @@
  * size, a line here is one (call stack, size) pair: the estimate is unbiased
  * for any mix of sizes (pprof adds up the lines of one stack after scaling).
  *
- * Every allocation must be counted, yet the small-object fast paths
+ * Every allocation must be counted, yet the pool fast paths of both tiers
  * (alloc_inline.h) never call out and are not changed. A block the malloc
  * fast path hands out comes from the free list of its class's current pool;
  * so the profiler counts blocks as they join that list, before they are
@@ -53,7 +53,7 @@
  * (tests/preload/prof_pprof.sh checks sites that keep their blocks against
  * sites that free them at once, 3 : 1.)
  *
- * Frees of samples. A sampled small block is served from one of the
+ * Frees of samples. A sampled pool block is served from one of the
  * profiler's own pools, whose owner is a heap no thread has: every free of
  * such a block takes the remote-free path (an atomic push on the pool's
  * remote list) with no test added anywhere. The profiler takes those lists
@@ -104,7 +104,7 @@
 #define PROF_MAX_DEPTH 64                   /* frames kept per stack */
 #define PROF_OWN_FRAMES 16                  /* room for libpoolgc's own frames above them */
 #define PROF_FILTER_SLOTS ((size_t)1 << 14) /* counts of sampled large blocks by hash */
-#define PROF_CHUNK_SIZE ((size_t)1 << 20)   /* records and runs are carved from these */
+#define PROF_CHUNK_SIZE ((size_t)1 << 20)   /* records, heap states, segment stacks */
 #define PROF_PATH_MAX 320                   /* a 255-byte prefix, the pid and ".heap" */
 
 _Atomic int pgc__prof_on;
@@ -139,7 +139,7 @@ static struct {
     live_entry *live; /* by address */
     size_t live_cap, live_count;
     _Atomic uint32_t *filter;             /* live large samples per address hash */
-    pgc_pool *pools[PGC_NUM_CLASSES + 1]; /* sampled small blocks, linked by next */
+    pgc_pool *pools[PGC_NUM_CLASSES + 1]; /* sampled pool blocks, linked by next */
 } prof = {.lock = PTHREAD_MUTEX_INITIALIZER, .sample = PROF_SAMPLE_DEFAULT};
 
 /* The owner of the profiler's pools: the heap of no thread. */
@@ -436,7 +436,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg) {
     return 0;
 }
 
-/* ---- the profiler's pools: sampled small blocks --------------------------------- */
+/* ---- the profiler's pools: sampled pool blocks ---------------------------------- */
 
 /* Take back the sampled blocks other threads (or the owner) freed. */
 static void drain(pgc_pool *pool) {
@@ -496,7 +496,7 @@ static void *sample_block(unsigned cls) {
     return take_block(pool);
 }
 
-/* ---- the small slow path --------------------------------------------------------- */
+/* ---- the pools' slow path -------------------------------------------------------- */
 
 pgc_pool pgc__prof_uncounted;
 
@@ -616,7 +616,7 @@ static void hand_over(pgc_heap *heap, pgc_prof_heap *ph, pgc_pool *pool, prof_th
 
 /* A sampled block of class cls, recorded with the caller's stack; NULL when
  * the profiler's pools cannot grow. */
-static void *sample_small(prof_thread *t, unsigned cls) {
+static void *sample_pooled(prof_thread *t, unsigned cls) {
     uintptr_t frames[PROF_MAX_DEPTH];
     int saved = errno;
     t->busy = 1;
@@ -640,7 +640,7 @@ void *pgc__prof_malloc_owed(pgc_heap *heap, unsigned cls) {
     /* This allocation would take the top segment's first block: it is a
      * sample, served by the profiler's pools. The segment's blocks go back
      * on the free list, its first block counted again (a new draw). */
-    void *block = sample_small(t, cls);
+    void *block = sample_pooled(t, cls);
     pgc_prof_segment s = pop_segment(ph, cls);
     if (!block) {
         block = take_block(pool); /* the sample's block: the sample is lost */
@@ -677,7 +677,7 @@ void *pgc__prof_malloc(pgc_heap *heap, pgc_pool *pool) {
     unhand(ph, cls);
     void *block = NULL;
     if (present(t, pool->block_size))
-        block = sample_small(t, cls);
+        block = sample_pooled(t, cls);
     if (!block)
         block = take_block(pool);
     hand_over(heap, ph, pool, t);

@@ -7,7 +7,7 @@
  *   set_head, check_class (heap.c)   pgc_prof_head, pgc_prof_fast_pool: the
  *                                    fast path's pool of each class
  *   malloc_from_pools (heap.c)       pgc_prof_owed, pgc__prof_malloc: the
- *                                    small slow path, counts and samples,
+ *                                    pools' slow path, counts and samples,
  *                                    hands a pool over
  *   pgc__heap_free_local_slow        pgc_prof_free_counted: counts a block
  *                                    freed into a handed pool (inline)
@@ -73,7 +73,7 @@ static inline pgc_pool *pgc_prof_head(pgc_heap *heap, unsigned cls, pgc_pool *po
     return pgc_likely(heap->prof == NULL) ? pool : pgc__prof_head(heap, cls, pool);
 }
 
-/* The small slow path while profiling, before refill: when the handed
+/* The pools' slow path while profiling, before refill: when the handed
  * pool's free list is empty above a segment, this allocation is the sample
  * (taken, returned); NULL otherwise. */
 PGC_INTERNAL void *pgc__prof_malloc_owed(pgc_heap *heap, unsigned cls);

@@ -42,7 +42,8 @@
  *   exceeds it, and the next mapping fails with ENOMEM. os.c, through which
  *   every mapping of poolgc's and jemalloc's goes, then calls
  *   pgc__region_shrink, which unmaps the never-carved tail and any released
- *   (empty) arenas at the end of the carved part, and retries once (large.c
+ *   (empty) arenas at the end of the carved part, and the arena table's
+ *   entries past the limit (2.5 MiB for 64 GiB), and retries once (large.c
  *   also has jemalloc purge its freed pages and retries a refused request).
  *   The region then grows in place again, an arena at a time, while the
  *   range after its end is free.
@@ -59,12 +60,12 @@
  * Measured: callgrind counts the same instructions per malloc/free pair on
  * bench/churn.c before and after this design (126.9, the benchmark's own
  * work included). Under ulimit -v 409600, against glibc in the same run
- * (tests/stress/limit_*.sh), with huge.c and jemalloc's retain:false doing
- * their part: largest single block 386 MiB (glibc 397), 1 MiB blocks after
- * a failed request 384 (396), doubling realloc 256 MiB (256); with the
- * limit set by the program after start-up 381, 381 and 256; and python's
+ * (tests/stress/limit_*.sh), with large.c placing jemalloc's mappings:
+ * largest single block 383 MiB (glibc 397; jemalloc's 384 MiB class), 1 MiB
+ * blocks after a failed request 384 (396), doubling realloc 256 MiB (256);
+ * the same with the limit set by the program after start-up; and python's
  * bytearray(10 MiB) after resource.setrlimit(RLIMIT_AS, 2 GiB) succeeds
- * (its largest: 2015 MiB, glibc 2031).
+ * (its largest: 1791 MiB, jemalloc's 1792 MiB class; glibc 2031).
  *
  * Locks. Everything here runs under region_lock, off the allocation fast
  * path, except the end of the region: pgc__region.size, arenas_carved, and
@@ -283,9 +284,26 @@ static void unused_unlink(arena *a) {
     a->next = a->prev = NULL;
 }
 
+/* Under a limit the region can never grow past it: the arena table's entries
+ * beyond (address space too, though never touched: 2.5 MiB for 64 GiB) go
+ * back. region_lock and tail_lock held. Returns 1 if some did. */
+static int trim_table(size_t limit) {
+    size_t want = limit / PGC_ARENA_SIZE;
+    if (want < arenas_carved)
+        want = arenas_carved;
+    size_t keep = (want * sizeof(arena) + PGC_PAGE_SIZE - 1) & ~(PGC_PAGE_SIZE - 1);
+    size_t mapped = (max_arenas * sizeof(arena) + PGC_PAGE_SIZE - 1) & ~(PGC_PAGE_SIZE - 1);
+    if (keep >= mapped)
+        return 0;
+    pgc__os_unmap((char *)arenas + keep, mapped - keep);
+    max_arenas = keep / sizeof(arena);
+    return 1;
+}
+
 /* Give back the end of the region that holds no pool: released arenas at the
  * end of the carved part (only with region_lock, which a shrink from inside
- * jemalloc cannot wait for), then the never-carved tail. */
+ * jemalloc cannot wait for), then the never-carved tail and the arena table
+ * past the limit. */
 int pgc__region_shrink(void) {
     /* Without a limit, address space is not what ran out (the map count,
      * overcommit mode 2, an injected fault): the reservation stays. */
@@ -312,12 +330,13 @@ int pgc__region_shrink(void) {
         set_size(keep);
         pgc__os_unmap((void *)(pgc__region.base + keep), size - keep);
     }
+    int trimmed = locked && trim_table((size_t)lim.rlim_cur);
     pthread_mutex_unlock(&tail_lock);
     if (locked) {
         pgc_debug_check(check_locked());
         pthread_mutex_unlock(&region_lock);
     }
-    return size > keep;
+    return size > keep || trimmed;
 }
 
 /* ---- the usable list, kept sorted by nfree ------------------------------- */

@@ -93,18 +93,6 @@
 
 #include "internal.h"
 
-#define LIST_INIT(head)                                                                            \
-    { (uintptr_t) & (head), (uintptr_t) & (head) }
-#define GEN_INIT(i, t)                                                                             \
-    { LIST_INIT(pgc__gc.gen[i].head), (t), 0 }
-
-pgc_gc_state pgc__gc = {
-    .gen = {GEN_INIT(0, PGC_THRESHOLD0), GEN_INIT(1, PGC_THRESHOLD1), GEN_INIT(2, PGC_THRESHOLD2)},
-    .permanent = LIST_INIT(pgc__gc.permanent),
-    .unscanned = LIST_INIT(pgc__gc.unscanned),
-    .enabled = 1,
-};
-
 static const pgc_type *type_of_link(const pgc_gc_link *link) {
     return pgc_ob_type(pgc_ob(pgc_obj_of(link)));
 }

@@ -4,7 +4,7 @@
  * (the collector's algorithm), control.c (its control API) and
  * introspect.c (the gc module's queries).
  *
- * Memory of one object, from pgc_malloc (pools when it fits in PGC_SMALL_MAX):
+ * Memory of one object, from pgc_malloc (pools when it fits in either tier):
  *
  *   container:  | pgc_gc_link (16) | pgc_ob_head (16) | user data ...
  *   leaf:                           | pgc_ob_head (16) | user data ...
@@ -305,7 +305,7 @@ typedef struct pgc_gc_state {
     pgc_type_slot types[PGC_TYPE_SLOTS + 1]; /* statistics on; last: other */
 } pgc_gc_state;
 
-PGC_INTERNAL extern pgc_gc_state pgc__gc;
+PGC_INTERNAL extern pgc_gc_state pgc__gc;             /* gc.c */
 PGC_INTERNAL extern const pgc_type pgc__weakref_type; /* weakref.c */
 
 _Static_assert(PGC_GENERATIONS == 3, "one tag per generation below");

@@ -1,0 +1,41 @@
+/*
+ * size_class.c - the size classes of both pool tiers (internal.h: the
+ * constants, PGC_MEDIUM_BLOCKS, and the waste bound they keep).
+ *
+ *            small                        medium
+ *   classes  1 .. PGC_SMALL_CLASSES       .. PGC_NUM_CLASSES
+ *   sizes    PGC_ALIGNMENT apart,         PGC_MEDIUM_SIZE(n) for each n of
+ *            up to PGC_SMALL_MAX          PGC_MEDIUM_BLOCKS, up to PGC_MEDIUM_LIMIT
+ *   lookup   pgc_class_index: computed    pgc_medium_class: this table
+ *
+ * Small classes are computed (pgc_class_index, pgc_class_size). Medium
+ * classes have a table of sizes, made at compile time from
+ * PGC_MEDIUM_BLOCKS, and a lookup table, one byte per 16-byte step of
+ * sizes (every class is a multiple of 16, so one step never straddles two
+ * classes), made from the sizes at start-up: pgc__init_ensure calls
+ * pgc__size_class_init before any heap exists, and until then every
+ * heap's pools are the empty sentinel, whatever class the malloc fast path
+ * finds. The lookup table covers the small sizes too, with their classes,
+ * so that it can be checked whole.
+ */
+#include "internal.h"
+
+const uint16_t pgc__size_class_medium[PGC_MEDIUM_CLASSES] = {PGC_MEDIUM_BLOCKS(PGC_MEDIUM_SIZE)};
+_Static_assert(sizeof((uint16_t[]){PGC_MEDIUM_BLOCKS(PGC_MEDIUM_SIZE)}) ==
+                   sizeof pgc__size_class_medium,
+               "PGC_MEDIUM_CLASSES is not the length of PGC_MEDIUM_BLOCKS");
+_Static_assert(PGC_MEDIUM_LIMIT <= UINT16_MAX && PGC_NUM_CLASSES <= UINT8_MAX,
+               "a size class table entry is too narrow");
+
+/* Read by every medium malloc, written once: cache lines of its own. */
+_Alignas(64) uint8_t pgc__size_class_of[PGC_MEDIUM_LIMIT >> PGC_ALIGNMENT_SHIFT];
+
+void pgc__size_class_init(void) {
+    unsigned cls = 1;
+    for (size_t i = 0; i < sizeof pgc__size_class_of; i++) {
+        size_t n = (i + 1) << PGC_ALIGNMENT_SHIFT; /* the step's largest size */
+        while (pgc_class_size(cls) < n)
+            cls++;
+        pgc__size_class_of[i] = (uint8_t)cls;
+    }
+}
