@@ -1,8 +1,14 @@
 /*
- * size_classes - poolgc's small size classes as seen through usable_size:
- * requests 1..512 round up to the next multiple of 16 (32 classes, 16..512;
- * lib/internal.h), malloc(0) gets a 16-byte block; 513 and more go to the
- * large path and get at least the request. The same through the pgc_* names.
+ * size_classes - poolgc's size classes as seen through usable_size
+ * (poolgc(3), "Where a request goes"; lib/internal.h):
+ * - small: requests 1..512 round up to the next multiple of 16 (32 classes,
+ *   16..512), malloc(0) gets a 16-byte block;
+ * - medium: requests 513..8192 round up to one of 20 classes, 576 to 8192
+ *   bytes, multiples of 16, each the smallest that holds the request (a
+ *   class size asked for is served exactly) and none leaving more than
+ *   33.4% of a pool (16 KiB) of its worst request unused;
+ * - past 8192, the large path, which gets at least the request.
+ * The same through calloc, realloc and the pgc_* names.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -46,8 +52,35 @@ int main(void) {
     }
     free(r);
 
+    /* The medium classes: every size up to 8192 lands on the smallest class
+     * that holds it, whichever entry point asks. */
+    size_t classes = 0, last = 512;
+    for (size_t n = 513; n <= 8192; n++) {
+        void *a = malloc(n), *b = calloc(n, 1), *c = pgc_malloc(n);
+        size_t u = malloc_usable_size(a);
+        CHECK(u >= n && u % 16 == 0 && u <= 8192 && u >= last,
+              "malloc_usable_size(malloc(%zu)) = %zu (the class below %zu)", n, u, last);
+        CHECK(malloc_usable_size(b) == u && pgc_usable_size(c) == u,
+              "%zu bytes: calloc's block %zu, pgc_malloc's %zu, malloc's %zu", n,
+              malloc_usable_size(b), pgc_usable_size(c), u);
+        if (u != last) { /* n is one byte above the class below: the worst case */
+            CHECK(n == last + 1, "%zu bytes: a class of %zu, yet %zu is a class", n, u, n - 1);
+            CHECK((16384 / u) * n * 1000 >= (1000 - 334) * 16384,
+                  "class %zu: a pool of %zu-byte blocks %zu%% used", u, n,
+                  100 * (16384 / u) * n / 16384);
+            classes++;
+            last = u;
+        }
+        free(a);
+        free(b);
+        pgc_free(c);
+        if (failures)
+            break;
+    }
+    CHECK(classes == 20 && last == 8192, "%zu medium classes, the largest %zu", classes, last);
+
     /* Past the last class: the large path, still truthful. */
-    for (size_t n = 513; n <= 4096; n += 61) {
+    for (size_t n = 8193; n <= 20000; n += 61) {
         void *a = malloc(n);
         CHECK(malloc_usable_size(a) >= n, "malloc_usable_size(malloc(%zu)) = %zu", n,
               malloc_usable_size(a));

@@ -4,8 +4,9 @@
  * The rule: under any sequence of malloc, calloc, realloc, reallocarray,
  * posix_memalign, aligned_alloc, memalign, valloc, pvalloc, C++ new and
  * delete, free, free_sized, free_aligned_sized and the pgc_* names, at sizes
- * of every tier (pools: 0..512 bytes; jemalloc: 513 bytes to 4 MiB; with
- * aslimit=1 the huge path of lib/huge.c from 1 MiB up) and alignments of 1
+ * of every tier (small pools: 0..512 bytes; medium pools: to 8 KiB; jemalloc:
+ * to 4 MiB; with aslimit=1 under an address-space limit, where jemalloc's
+ * big blocks grow in place) and alignments of 1
  * to 64 KiB, every block
  *   - is aligned as asked, and to 16 at least (valloc, pvalloc: a page),
  *   - has malloc_usable_size() >= its size, the same all its life, and
@@ -456,7 +457,9 @@ static void op_realloc(worker *w) {
         FAIL(w, "%s(%p of size %zu, %zu) returned NULL (errno %d)", names[how], (void *)b->p,
              b->size, size, errno);
     if ((uintptr_t)q % 16)
-        FAIL(w, "%s(%p, %zu) = %p, not 16-aligned", names[how], (void *)b->p, size, (void *)q);
+        FAIL(w, "%s(%p of size %zu, usable %zu, from thread %d op %ld, %zu) = %p, not 16-aligned",
+             names[how], (void *)b->p, b->size, b->usable, b->from_thread, b->from_op, size,
+             (void *)q);
     size_t keep = b->len < size ? b->len : size;
     size_t bad = fuzz_check(q, 0, keep, b->seed);
     if (bad != keep)
@@ -663,7 +666,8 @@ static void *run_epoch(void *arg) {
 }
 
 /* Set an address-space limit well above what the process uses, so that
- * blocks of PGC_HUGE_MIN (1 MiB) and more take lib/huge.c's path. */
+ * big blocks take the paths poolgc uses under a limit (jemalloc's blocks
+ * placed with room to grow in place: lib/large.c, lib/os.c). */
 static void set_as_limit(void) {
     unsigned long long vm_kib = 0;
     char line[256];

@@ -74,7 +74,8 @@ typedef struct fuzz_arg {
     const char *help;
 } fuzz_arg;
 
-static char fuzz_command[512]; /* the arguments as parsed, for the rerun line */
+extern char **environ;
+static char fuzz_command[1024]; /* the arguments as parsed, for the rerun line */
 
 /* Parse argv against args[0..n-1]; on an unknown or malformed argument,
  * print the usage and exit with status 2. */
@@ -100,7 +101,14 @@ static inline void fuzz_parse(const char *prog, int argc, char **argv, fuzz_arg 
             exit(2);
         }
     }
-    size_t len = (size_t)snprintf(fuzz_command, sizeof fuzz_command, "%s", prog);
+    /* the library's settings too (POOLGC_REGION=0 changes the run), not the
+     * tests' POOLGC_LIB */
+    size_t len = 0;
+    for (char **e = environ; *e && len < sizeof fuzz_command; e++)
+        if (strncmp(*e, "POOLGC_", 7) == 0 && strncmp(*e, "POOLGC_LIB=", 11) != 0)
+            len += (size_t)snprintf(fuzz_command + len, sizeof fuzz_command - len, "%s ", *e);
+    if (len < sizeof fuzz_command)
+        len += (size_t)snprintf(fuzz_command + len, sizeof fuzz_command - len, "%s", prog);
     for (int k = 0; k < n && len < sizeof fuzz_command; k++)
         len += (size_t)snprintf(fuzz_command + len, sizeof fuzz_command - len, " %s=%llu",
                                 args[k].name, args[k].value);

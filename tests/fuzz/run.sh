@@ -2,8 +2,9 @@
 # run.sh - what `make fuzz` runs (from the build directory): the model-based
 # fuzzers of tests/fuzz/ for SECONDS in all, with one or both engines:
 #   seeds      tests/fuzz/alloc_model and tests/fuzz/gc_model again and
-#              again, with random seeds, 1 to 4 threads and, one run in four,
-#              an RLIMIT_AS (alloc_model's aslimit=1);
+#              again, with random seeds, 1 to 4 threads and, one run in four
+#              each, an RLIMIT_AS (alloc_model's aslimit=1) and no pools
+#              (POOLGC_REGION=0: jemalloc serves every size);
 #   libfuzzer  tests/fuzz/bin/alloc_fuzz and tests/fuzz/bin/gc_fuzz: the same
 #              models built by clang with -fsanitize=fuzzer over a copy of the
 #              library compiled with coverage, their choices an input's bytes
@@ -33,15 +34,19 @@ seeds() {
         seed=${seed:-0}
         threads=$((seed % 4 + 1))
         aslimit=$((seed / 4 % 4 == 0))
-        for cmd in "alloc_model seed=$seed ops=100000 threads=$threads aslimit=$aslimit" \
-            "gc_model seed=$seed ops=50000"; do
-            # shellcheck disable=SC2086 # the arguments split on purpose
-            timeout 600 ./tests/fuzz/$cmd >"$tmp/out" 2>&1
+        region=
+        [ $((seed / 16 % 4)) -eq 0 ] && region=POOLGC_REGION=0
+        alloc="alloc_model seed=$seed ops=100000 threads=$threads aslimit=$aslimit"
+        gc="gc_model seed=$seed ops=50000"
+        for cmd in "$region tests/fuzz/$alloc" "$region tests/fuzz/$gc"; do
+            # shellcheck disable=SC2086 # the words split on purpose
+            timeout 600 env $cmd >"$tmp/out" 2>&1
             rc=$?
             if [ $rc -ne 0 ]; then
                 tail -n 20 "$tmp/out"
                 [ $rc -eq 124 ] && echo "fuzz: timed out (10 minutes)"
-                echo "fuzz: FAILED: tests/fuzz/$cmd (exit $rc); rerun it as it is"
+                # shellcheck disable=SC2086 # one space between the words
+                echo "fuzz: FAILED (exit $rc); rerun:" $cmd
                 exit 1
             fi
         done

@@ -3,14 +3,16 @@
 # and its estimates are right (poolgc(3), HEAP PROFILING):
 #   - prof_sites sites: google-pprof --alloc_space names every site, and the
 #     sites that allocate three times the bytes of their pair (in mixed sizes
-#     of every tier, and in pool blocks freed at once) come out 3 : 1 within
-#     10%, each within 10% of the bytes the program says it allocated; in
+#     of every tier, in pool blocks freed at once, and in pool blocks freed
+#     at once taking turns with blocks kept) come out 3 : 1 within 10%, each
+#     within 10% of the bytes the program says it allocated; in
 #     --inuse_space only the block left allocated at exit shows (the rest
 #     was freed, and frees of sampled blocks were seen), within 10%;
 #   - prof_sites threads: while four threads allocate and free each other's
 #     blocks, pgc_prof_dump writes profiles (no deadlock, within the
 #     timeout); the last one gives 3 : 1 again and no block in use;
-#   - the header is heap_v2 with POOLGC_PROF_SAMPLE as the sample period.
+#   - the header is heap_v2 with POOLGC_PROF_SAMPLE as the sample period, and
+#     jeprof, when installed, reads the same numbers.
 # POOLGC_PROF_SAMPLE=2048 gives thousands of samples per site, so 10% is
 # many standard deviations. Skips (77) without google-pprof (Debian
 # google-perftools, which scripts/setup-debian.sh installs).
@@ -43,14 +45,15 @@ grep -q '^MAPPED_LIBRARIES:$' "$profile" || fail "no MAPPED_LIBRARIES section"
 
 pprof_text alloc_space "$profile" >"$tmp/alloc"
 [ -s "$tmp/alloc" ] || fail "google-pprof named no site: $(cat "$tmp/pprof.err")"
-for site in site_mixed_big site_mixed_small site_temp_big site_temp_small site_leak; do
+for site in site_mixed_big site_mixed_small site_temp_big site_temp_small site_churn site_kept \
+    site_leak; do
     est=$(value $site "$tmp/alloc") true_bytes=$(value $site "$tmp/truth")
     echo "$site: allocated $true_bytes bytes, estimated $est"
     near "$est" "$true_bytes" || fail "$site: estimate $est is not within 10% of $true_bytes"
 done
-for pair in mixed temp; do
-    big=$(value site_${pair}_big "$tmp/alloc") small=$(value site_${pair}_small "$tmp/alloc")
-    near "$big" "$((3 * small))" || fail "site_${pair}_big / site_${pair}_small = $big / $small, want 3"
+for pair in mixed_big:mixed_small temp_big:temp_small churn:kept; do
+    big=$(value "site_${pair%:*}" "$tmp/alloc") small=$(value "site_${pair#*:}" "$tmp/alloc")
+    near "$big" "$((3 * small))" || fail "site_${pair%:*} / site_${pair#*:} = $big / $small, want 3"
 done
 
 pprof_text inuse_space "$profile" >"$tmp/inuse"
@@ -59,6 +62,13 @@ leak=$(value site_leak "$tmp/inuse")
 near "$leak" "$(value site_leak "$tmp/truth")" || fail "site_leak in use: $leak, want about $(value site_leak "$tmp/truth")"
 if grep -v '^site_leak ' "$tmp/inuse" | grep -q .; then
     fail "freed sites still in use: $(grep -v '^site_leak ' "$tmp/inuse" | tr '\n' ' ')"
+fi
+
+# jeprof (jemalloc's pprof) reads the same file, when it is installed.
+if command -v jeprof >/dev/null 2>&1; then
+    jeprof --text --show_bytes --alloc_space "$prog" "$profile" 2>/dev/null |
+        awk '$6 ~ /^site_/ { print $6, $1 }' >"$tmp/jeprof"
+    cmp -s "$tmp/alloc" "$tmp/jeprof" || fail "jeprof reads another profile: $(tr '\n' ' ' <"$tmp/jeprof")"
 fi
 
 # ---- threads, dumps while they allocate ------------------------------------------------

@@ -7,14 +7,15 @@
  *                       (pool blocks, jemalloc, blocks of a megabyte), and
  *                       frees all of it; site_temp_big and site_temp_small do
  *                       the same with pool blocks freed at once (the churn
- *                       that pool free lists recycle); site_leak allocates
- *                       LEAK_BYTES and never frees them.
+ *                       that pool free lists recycle); site_churn frees
+ *                       three times the bytes site_kept keeps, turn by turn
+ *                       (site_kept's blocks freed at the end of a slice);
+ *                       site_leak allocates LEAK_BYTES and never frees them.
  *   prof_sites threads  four threads allocate at site_thread_big and
  *                       site_thread_small (3 : 1 again); most blocks are
  *                       freed by another thread, all by the end, while the
- *                       main thread
- *                       writes profiles with pgc_prof_dump: the test then
- *                       reads the last one (PATH given as second argument).
+ *                       main thread writes profiles to PATH with
+ *                       pgc_prof_dump: the test reads the last one.
  *
  * Built -O0 -fno-omit-frame-pointer (the pragma below holds even when CFLAGS
  * say -O2) with each site noinline and its own code (a tag of its own, so
@@ -49,8 +50,8 @@ static size_t next_random(void) {
     return (size_t)rng;
 }
 
-/* Sizes of every tier: pool blocks (16..512), jemalloc's small and large
- * classes (513..64K), and some of a megabyte. */
+/* Sizes of every tier: small pool blocks (16..512), medium pool blocks
+ * (513..8K), jemalloc's classes (8K..64K), and some of a megabyte. */
 static size_t mixed_size(void) {
     size_t r = next_random() % 100;
     if (r < 60)
@@ -131,6 +132,24 @@ SITE static void site_temp_small(const struct sequence *s) {
     FREE_AT_ONCE(s, 1, 5);
 }
 
+/* One block each, called in turn: a block kept, then three freed at once, of
+ * the same size. A profiler that let the churn's samples land on the next
+ * allocation, or the kept blocks' on the churn, would tilt the 3 : 1. */
+SITE static void site_kept(size_t n) {
+    char *p = malloc(n);
+    if (!p)
+        abort();
+    touch(p, n, 8);
+    kept[nkept++] = p;
+}
+SITE static void site_churn(size_t n) {
+    char *p = malloc(n);
+    if (!p)
+        abort();
+    touch(p, n, 9);
+    free(p);
+}
+
 static struct sequence seq;
 
 /* The bytes a sequence allocates as a heap profile counts them: a request
@@ -144,7 +163,7 @@ static long sequence_bytes(const struct sequence *s) {
 }
 
 static int sites(void) {
-    long mixed = 0, temp = 0;
+    long mixed = 0, temp = 0, turns = 0;
     /* UNIT / SLICE slices, interleaved, so that both sites of a pair meet
      * the same pools, runs and countdown. */
     for (long done = 0; done < UNIT; done += SLICE) {
@@ -157,12 +176,20 @@ static int sites(void) {
         site_temp_big(&seq);
         site_temp_small(&seq);
         temp += sequence_bytes(&seq);
+        make_sequence(&seq, small_size, SLICE);
+        for (size_t i = 0; i < seq.n; i++) {
+            site_kept(seq.size[i]);
+            for (int k = 0; k < 3; k++)
+                site_churn(seq.size[i]);
+        }
+        free_kept();
+        turns += sequence_bytes(&seq);
     }
     make_sequence(&seq, mixed_size, LEAK_BYTES);
     site_leak(&seq); /* still allocated at exit */
     printf("site_mixed_big %ld\nsite_mixed_small %ld\nsite_temp_big %ld\nsite_temp_small %ld\n"
-           "site_leak %ld\n",
-           3 * mixed, mixed, 3 * temp, temp, sequence_bytes(&seq));
+           "site_churn %ld\nsite_kept %ld\nsite_leak %ld\n",
+           3 * mixed, mixed, 3 * temp, temp, 3 * turns, turns, sequence_bytes(&seq));
     return 0;
 }
 

@@ -27,6 +27,8 @@ import re
 import sys
 
 CLASS_KEYS = ("size", "pools", "blocks_in_use", "free_blocks", "bytes")
+# The largest class: the medium tier's (PGC_MEDIUM_LIMIT in lib/internal.h).
+MAX_CLASS = 8192
 TOTAL_KEYS = ("arenas_mapped", "arenas_released", "arenas_peak", "pool_bytes_in_use",
               "jemalloc_bytes", "pools_taken")
 
@@ -81,8 +83,9 @@ def schema_errors(obj):
                 errs.append("classes[%d].%s = %r, want an integer >= 0" % (i, k, v))
         size = c.get("size")
         if isinstance(size, int):
-            if size % 16 or not 16 <= size <= 512:
-                errs.append("classes[%d].size = %d, want a multiple of 16 in 16..512" % (i, size))
+            if size % 16 or not 16 <= size <= MAX_CLASS:
+                errs.append("classes[%d].size = %d, want a multiple of 16 in 16..%d"
+                            % (i, size, MAX_CLASS))
             if size <= last:
                 errs.append("classes[%d].size = %d does not increase" % (i, size))
             last = size

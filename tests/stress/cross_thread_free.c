@@ -1,11 +1,12 @@
 /*
  * cross_thread_free - a block can be freed (and realloc'd) by a thread other
  * than the one that allocated it, and keeps its contents until then
- * (man/poolgc.3, Threads): 4 producers allocate blocks of mixed
- * sizes (mostly pool sizes, some large), fill them with a pattern derived from
- * a sequence number and hand them over in batches; 4 consumers check every
- * byte and free them (one consumer only ever frees, the others also realloc
- * and allocate). Every block arrives intact and every block is freed.
+ * (man/poolgc.3, Threads): 4 producers allocate blocks of mixed sizes
+ * (mostly small and medium pool sizes, some large), fill them with a
+ * pattern derived from a sequence number and hand them over in batches; 4
+ * consumers check every byte and free them (one consumer only ever frees,
+ * the others also realloc and allocate). Every block arrives intact and
+ * every block is freed.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -50,7 +51,7 @@ static uint32_t next_rand(uint32_t *x) {
 static size_t pick_size(uint32_t r) {
     switch (r % 16) {
     case 0:
-        return 513 + r / 16 % 8000; /* large path */
+        return 513 + r / 16 % 8000; /* medium pools, some jemalloc past 8 KiB */
     case 1:
         return r / 16 % 17 == 0 ? 70000 : 1 + r / 16 % 64;
     default:

@@ -1,5 +1,5 @@
 #!/bin/sh
-# fault_injection.sh - every mmap, mremap, mprotect and madvise of the
+# fault_injection.sh - every mmap, mprotect and madvise of the
 # library can fail without harm (a build with --enable-fault-injection;
 # skipped otherwise). fault_workload is run once without faults, to count
 # its system calls, then once for each call N with POOLGC_FAULT_MMAP=N:K
@@ -9,12 +9,18 @@
 # once the faults stop. Three walks:
 #   - single faults (K=1), no limit, the default configuration;
 #   - bursts (K=8) under ulimit -v: the pool region reserved on demand,
-#     jemalloc unmapping freed extents (retain:false), huge blocks;
+#     jemalloc unmapping freed extents (retain:false), its mappings placed
+#     in the far zone (lib/os.c);
 #   - bursts (K=8) with RLIMIT_AS lowered at run time: the region shrinks
-#     (MALLOC_CONF=retain:false here, as jemalloc started before the limit).
-# In the burst walks every large block is a mapping of its own, and every
-# entry point that takes memory from the system must have failed at least
-# once: the walk did reach it.
+#     (MALLOC_CONF=retain:false here, as if jemalloc had started under the
+#     limit: every large block is then a mapping of its own);
+#   - bursts (K=8) with RLIMIT_AS lowered at run time, jemalloc retaining
+#     (it started before the limit): big blocks go to jemalloc's arena 0
+#     under poolgc's extent hooks (lib/large.c).
+# In the first two burst walks every entry point that takes memory from the
+# system must have failed at least once: the walk did reach it. In the last,
+# blocks can come from address space jemalloc retained before the limit,
+# without a system call: the big ones, which reach the hooks, must have.
 . "$top_srcdir/tests/preload/common.sh"
 
 w="$top_builddir/tests/stress/fault_workload"
@@ -74,7 +80,7 @@ must_include() {
 }
 
 takers="malloc calloc realloc reallocarray aligned_alloc posix_memalign memalign valloc pvalloc
-new new_array new_nothrow new_aligned malloc_huge realloc_huge"
+new new_array new_nothrow new_aligned malloc_big realloc_big"
 limit_kib=134217728 # 128 GiB: room for the 64 GiB pool region, a limit all the same
 
 # (a failure inside walk exits its subshell; 77 from the first one skips)
@@ -85,4 +91,7 @@ must_include "bursts of 8 under ulimit -v" "$seen" $takers
 seen=$(walk 8 - retain:false $limit_kib) || exit $?
 # shellcheck disable=SC2086
 must_include "bursts of 8, RLIMIT_AS lowered at run time" "$seen" $takers
+seen=$(walk 8 - "" $limit_kib) || exit $?
+must_include "bursts of 8, RLIMIT_AS lowered at run time, jemalloc retaining" "$seen" \
+    malloc_big realloc_big
 exit 0

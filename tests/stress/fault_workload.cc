@@ -5,8 +5,9 @@
  * (libpoolgc-core), for the count of calls.
  *
  *   fault_workload [KIB]    KIB: lower RLIMIT_AS to KIB KiB first (the
- *                           pool region then shrinks on ENOMEM, and blocks
- *                           of 32 MiB and more are huge blocks)
+ *                           pool region then shrinks on ENOMEM, and big
+ *                           blocks go to jemalloc's arena 0 and poolgc's
+ *                           extent hooks)
  *
  * Every entry point is called with sizes that need fresh memory (large
  * blocks kept alive, thousands of small ones). A call that fails must fail
@@ -42,10 +43,9 @@ extern "C" unsigned long pgc__os_faults(void);
 
 /* The entry points, in the order they first appear below. */
 static const char *const names[] = {
-    "malloc",        "malloc_small",   "calloc",      "realloc",     "reallocarray",
-    "aligned_alloc", "posix_memalign", "memalign",    "valloc",      "pvalloc",
-    "new",           "new_array",      "new_nothrow", "new_aligned", "malloc_huge",
-    "realloc_huge",  "thread",
+    "malloc",         "malloc_small", "calloc",     "realloc",     "reallocarray", "aligned_alloc",
+    "posix_memalign", "memalign",     "valloc",     "pvalloc",     "new",          "new_array",
+    "new_nothrow",    "new_aligned",  "malloc_big", "realloc_big", "thread",
 };
 #define NAMES (sizeof names / sizeof names[0])
 static int failed[NAMES];
@@ -98,6 +98,13 @@ static void release(struct block *b) {
     }
 }
 
+/* A call that succeeded left errno as it was (0), even when a mapping failed
+ * inside it and a retry served it. */
+static void *kept_errno(void *p, const char *name) {
+    CHECK(errno == 0, "%s succeeded and left errno %d", name, errno);
+    return p;
+}
+
 /* One attempt at entry point `op` (an index into names) with a size that
  * grows with `round`. Returns the block (kept), or NULL after checking that
  * the failure is the API's. */
@@ -125,7 +132,7 @@ static void *attempt(unsigned op, unsigned round) {
                 free(q);
             }
         }
-        return blocks[nblocks - 1].p;
+        return kept_errno(blocks[nblocks - 1].p, name);
     }
     case 2:
         p = calloc(1, big);
@@ -185,7 +192,7 @@ static void *attempt(unsigned op, unsigned round) {
             return NULL;
         }
         keep(p, big, DELETE);
-        return p;
+        return kept_errno(p, name);
     case 11:
         try {
             p = new unsigned char[big];
@@ -194,7 +201,7 @@ static void *attempt(unsigned op, unsigned round) {
             return NULL;
         }
         keep(p, big, DELETE_ARRAY);
-        return p;
+        return kept_errno(p, name);
     case 12:
         p = new (std::nothrow) unsigned char[big];
         if (!p) {
@@ -202,7 +209,7 @@ static void *attempt(unsigned op, unsigned round) {
             return NULL;
         }
         keep(p, big, DELETE_ARRAY);
-        return p;
+        return kept_errno(p, name);
     case 13:
         try {
             p = operator new(big, std::align_val_t(1 << 16));
@@ -212,13 +219,13 @@ static void *attempt(unsigned op, unsigned round) {
         }
         CHECK(((uintptr_t)p & 0xffff) == 0, "aligned new: %p", p);
         keep(p, big, DELETE_ALIGNED);
-        return p;
+        return kept_errno(p, name);
     case 14:
         big = 40 * MIB + round * 4096;
         p = malloc(big);
         break;
     case 15: {
-        /* a huge block (under a limit) grown with mremap */
+        /* a big block grown by realloc (in place, under a limit) */
         size_t from = 33 * MIB;
         unsigned char *h = (unsigned char *)malloc(from);
         if (!h)
@@ -227,14 +234,14 @@ static void *attempt(unsigned op, unsigned round) {
         big = 70 * MIB + round * 4096;
         p = realloc(h, big);
         if (!p) {
-            CHECK(errno == ENOMEM, "realloc of a huge block failed with errno %d", errno);
-            CHECK(has_tag(h, from, 0x77), "a failed huge realloc changed the block");
+            CHECK(errno == ENOMEM, "realloc of a big block failed with errno %d", errno);
+            CHECK(has_tag(h, from, 0x77), "a failed big realloc changed the block");
             free(h);
             failed[op] = 1;
             return NULL;
         }
         CHECK(((unsigned char *)p)[0] == 0x77 && ((unsigned char *)p)[from - 1] == 0x88,
-              "realloc of a huge block lost its contents");
+              "realloc of a big block lost its contents");
         break;
     }
     default:
@@ -246,7 +253,7 @@ static void *attempt(unsigned op, unsigned round) {
         return NULL;
     }
     keep(p, big, FREE);
-    return p;
+    return kept_errno(p, name);
 }
 
 /* Entry point op until it succeeds (at most RETRIES attempts). */
@@ -263,9 +270,12 @@ static void until_done(unsigned op, unsigned round) {
 static void *thread_main(void *arg) {
     (void)arg;
     void *p = NULL;
-    for (unsigned i = 0; i < RETRIES && !p; i++)
+    for (unsigned i = 0; i < RETRIES && !p; i++) {
+        errno = 0;
         p = malloc(48);
+    }
     CHECK(p != NULL, "a new thread gets no memory");
+    CHECK(errno == 0, "a new thread's malloc succeeded and left errno %d", errno);
     free(p);
     return NULL;
 }

@@ -1,14 +1,15 @@
 /*
  * alloc - the front end (lib/alloc.c):
- * - a request of 1..PGC_SMALL_MAX bytes comes from a pool of the smallest
- *   class that holds it (its pool header names the class, for its last byte
- *   too) and its usable size is the class size; larger requests, and
- *   alignments above PGC_ALIGNMENT, go to jemalloc;
- * - calloc zeroes the whole usable size of a reused block, pool or large,
- *   and refuses an overflowing product with ENOMEM;
- * - realloc: NULL is malloc; size 0 frees and returns NULL; the same class,
- *   or a shrink by less than a quarter, keeps the block; other sizes move it
- *   with its contents, across the pool/jemalloc line both ways;
+ * - a request of 1..PGC_MEDIUM_LIMIT bytes, small or medium, comes from a
+ *   pool of the smallest class that holds it (its pool header names the
+ *   class, for its last byte too) and its usable size is the class size;
+ *   larger requests, and alignments above PGC_ALIGNMENT, go to jemalloc;
+ * - calloc zeroes the whole usable size of a reused block, small, medium or
+ *   large, and refuses an overflowing product with ENOMEM;
+ * - realloc: NULL is malloc; size 0 frees and returns NULL; a size within
+ *   the block's class, or a shrink by less than a quarter, keeps the block;
+ *   other sizes move it with its contents, between the tiers and across the
+ *   pool/jemalloc line both ways;
  * - memalign rounds an alignment up to a power of two, takes alignments up
  *   to PGC_ALIGNMENT as plain malloc, and refuses one above SIZE_MAX/2 + 1.
  */
@@ -33,23 +34,24 @@ int main(void) {
         fprintf(stderr, "note: no pool region here (ulimit -v?); nothing to check\n");
         return 77;
     }
-    for (size_t n = 1; n <= PGC_SMALL_MAX; n++) {
+    for (size_t n = 1; n <= PGC_MEDIUM_LIMIT; n++) {
         char *p = pgc_malloc(n);
         pgc_pool *pool = pgc_in_region(p) ? pgc_pool_of(p) : NULL;
-        CHECK(pool && pool->cls == pgc_class_index(n) && pgc_pool_of(p + n - 1) == pool &&
+        CHECK(pool && pool->cls == pgc_size_class(n) && pgc_pool_of(p + n - 1) == pool &&
                   pgc_usable_size(p) == pgc_class_size(pool->cls),
-              "malloc(%zu) = %p: not a block of class %u", n, (void *)p, pgc_class_index(n));
+              "malloc(%zu) = %p: not a block of class %u", n, (void *)p, pgc_size_class(n));
         pgc_free(p);
     }
-    void *big = pgc_malloc(PGC_SMALL_MAX + 1), *aligned = pgc__alloc_memalign(64, 64);
-    CHECK(big && !pgc_in_region(big), "malloc(%d) = %p in the region", PGC_SMALL_MAX + 1, big);
+    void *big = pgc_malloc(PGC_MEDIUM_LIMIT + 1), *aligned = pgc__alloc_memalign(64, 64);
+    CHECK(big && !pgc_in_region(big), "malloc(%zu) = %p in the region",
+          (size_t)PGC_MEDIUM_LIMIT + 1, big);
     CHECK(aligned && !pgc_in_region(aligned) && (uintptr_t)aligned % 64 == 0, "memalign(64) %p",
           aligned);
     pgc_free(big);
     pgc_free(aligned);
 
-    const size_t sizes[] = {40, PGC_SMALL_MAX, 3000};
-    for (int i = 0; i < 3; i++) {
+    const size_t sizes[] = {40, PGC_SMALL_MAX, 3000, PGC_MEDIUM_LIMIT, 3 * PGC_MEDIUM_LIMIT};
+    for (int i = 0; i < 5; i++) {
         unsigned char *p = pgc_malloc(sizes[i]);
         memset(p, 0xff, pgc_usable_size(p));
         pgc_free(p);
@@ -71,10 +73,30 @@ int main(void) {
     unsigned char *q = pgc_realloc(p, 100);
     CHECK(q != p && pgc_usable_size(q) == 112 && all_bytes(q, 9, 100), "512 -> 100 kept %zu",
           pgc_usable_size(q));
-    unsigned char *l = pgc_realloc(q, 5000);
-    CHECK(l && !pgc_in_region(l) && all_bytes(l, 9, 100), "100 -> 5000 not moved to jemalloc");
-    unsigned char *s = pgc_realloc(l, 200);
-    CHECK(s && pgc_in_region(s) && all_bytes(s, 9, 100), "5000 -> 200 not moved to the pools");
+    /* Medium blocks: kept within their class (one byte above the class
+     * below) or shrinking by less than a quarter, moved otherwise. */
+    unsigned char *m = pgc_realloc(q, PGC_MEDIUM_LIMIT);
+    size_t below = pgc_class_size(PGC_NUM_CLASSES - 1);
+    CHECK(m && pgc_in_region(m) && pgc_usable_size(m) == PGC_MEDIUM_LIMIT && all_bytes(m, 9, 100),
+          "100 -> %zu not moved to the largest medium class", (size_t)PGC_MEDIUM_LIMIT);
+    memset(m, 9, PGC_MEDIUM_LIMIT);
+    CHECK(pgc_realloc(m, below + 1) == m, "%zu -> %zu (the same class) moved",
+          (size_t)PGC_MEDIUM_LIMIT, below + 1);
+    unsigned char *m2 = pgc_realloc(m, below);
+    CHECK(m2 != m && pgc_usable_size(m2) == below && all_bytes(m2, 9, below),
+          "%zu -> %zu (a class below, shrinking by a third) kept", (size_t)PGC_MEDIUM_LIMIT, below);
+    CHECK(pgc_realloc(m2, below * 3 / 4 + 16) == m2, "%zu -> %zu (less than a quarter) moved",
+          below, below * 3 / 4 + 16);
+    unsigned char *l = pgc_realloc(m2, 3 * PGC_MEDIUM_LIMIT);
+    CHECK(l && !pgc_in_region(l) && all_bytes(l, 9, below * 3 / 4),
+          "medium -> %zu not moved to jemalloc", (size_t)3 * PGC_MEDIUM_LIMIT);
+    unsigned char *md = pgc_realloc(l, 1000);
+    CHECK(md && pgc_in_region(md) && pgc_pool_of(md)->cls == pgc_medium_class(1000) &&
+              all_bytes(md, 9, 1000),
+          "%zu -> 1000 not moved to a medium pool", (size_t)3 * PGC_MEDIUM_LIMIT);
+    unsigned char *s = pgc_realloc(md, 200);
+    CHECK(s && pgc_in_region(s) && pgc_usable_size(s) == 208 && all_bytes(s, 9, 200),
+          "1000 -> 200 not moved to a small pool");
     CHECK(pgc_realloc(s, 0) == NULL, "realloc(p, 0) returned a block");
 
     void *a8 = pgc__alloc_memalign(8, 10), *a24 = pgc__alloc_memalign(24, 10);

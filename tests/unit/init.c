@@ -61,11 +61,11 @@ int main(void) {
               !memcmp(&options, &pgc__options, sizeof options),
           "a second pgc__init_ensure changed the region or the options");
 
-    /* jemalloc starts here, before the busy thread exists: a fork while
-     * another thread is in jemalloc's first-time start-up leaves jemalloc's
-     * init lock held in the child, whose first large request then hangs
-     * (jemalloc registers its fork handlers only at the end of start-up). */
-    free(malloc(100000));
+    /* jemalloc has not started: the busy thread starts it while the forks
+     * run. A fork in the middle of jemalloc's start-up must wait for its end
+     * (jemalloc registers its fork handlers only then): else the child finds
+     * jemalloc's start-up lock held and its first large request hangs,
+     * which the alarm turns into a failure. */
     pthread_t t;
     pthread_create(&t, NULL, busy, NULL);
     while (!atomic_load(&busy_heap))
@@ -73,8 +73,10 @@ int main(void) {
     for (int round = 0; round < 5; round++) {
         pgc_lock();
         pid_t pid = fork();
-        if (pid == 0)
+        if (pid == 0) {
+            alarm(20);
             _exit(child());
+        }
         pgc_unlock();
         int status = 0;
         CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&

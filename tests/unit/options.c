@@ -5,8 +5,9 @@
  * value that does not parse keeps the default and prints exactly one line on
  * stderr naming the option and the value, verbose or not; a good value
  * prints nothing. POOLGC_VERBOSE lists every option, one line each, and
- * names unknown POOLGC_* variables. The start-up cases run this program
- * again with only those variables set (run_self.h).
+ * names unknown POOLGC_* variables. POOLGC_MEDIUM_MAX takes a size up to
+ * the largest medium class (0 too) and refuses more. The start-up cases run
+ * this program again with only those variables set (run_self.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -45,9 +46,9 @@ int main(int argc, char **argv) {
     if (argc == 2) {        /* the child: exit 0 when the options read as argv[1] */
         pgc__init_ensure(); /* links init.c, whose constructor read them */
         char state[128];
-        snprintf(state, sizeof state, "region=%zu verbose=%d debug=%d stats=%d",
+        snprintf(state, sizeof state, "region=%zu verbose=%d debug=%d stats=%d medium=%zu",
                  pgc__options.region_size, pgc__options.verbose, pgc__options.debug,
-                 (int)pgc__options.stats);
+                 (int)pgc__options.stats, pgc__options.medium_max);
         return strcmp(state, argv[1]) != 0;
     }
     size_ok("0", 0);
@@ -73,8 +74,9 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++)
         bool_is(bools[i].text, bools[i].want);
 
-    char def[64];
-    snprintf(def, sizeof def, "region=%zu verbose=0 debug=0 stats=0", PGC_REGION_DEFAULT);
+    char def[96];
+    snprintf(def, sizeof def, "region=%zu verbose=0 debug=0 stats=0 medium=%zu", PGC_REGION_DEFAULT,
+             (size_t)PGC_MEDIUM_LIMIT);
     CHECK(start(def, (char *[]){"POOLGC_REGION=banana", NULL}) == 0, "region changed");
     CHECK(!strcmp(err, "poolgc: POOLGC_REGION=banana: not a size (a number with an optional K, "
                        "M, G or T suffix); keeping the default 64G\n"),
@@ -86,19 +88,30 @@ int main(int argc, char **argv) {
               lines_with(err, "; keeping the default 0") == 2 && lines_with(err, "") == 2,
           "stderr: [%s]", err);
 
-    const char *good = "region=268435456 verbose=0 debug=1 stats=2";
+    /* POOLGC_MEDIUM_MAX: a size up to the largest medium class; more is
+     * refused, not cut down. */
+    CHECK(start(def, (char *[]){"POOLGC_MEDIUM_MAX=16K", NULL}) == 0, "medium max changed");
+    CHECK(!strcmp(err, "poolgc: POOLGC_MEDIUM_MAX=16K: more than the largest medium class, 8K; "
+                       "keeping the default 8K\n"),
+          "stderr: [%s]", err);
+    char off[96];
+    snprintf(off, sizeof off, "region=%zu verbose=0 debug=0 stats=0 medium=0", PGC_REGION_DEFAULT);
+    CHECK(start(off, (char *[]){"POOLGC_MEDIUM_MAX=0", NULL}) == 0 && err[0] == '\0',
+          "POOLGC_MEDIUM_MAX=0 not taken, or printed [%s]", err);
+
+    const char *good = "region=268435456 verbose=0 debug=1 stats=2 medium=2048";
     CHECK(start(good, (char *[]){"POOLGC_REGION=256M", "POOLGC_DEBUG=yes", "POOLGC_STATS=JSON",
-                                 "POOLGC_STATS_FILE=/dev/null", NULL}) == 0,
+                                 "POOLGC_STATS_FILE=/dev/null", "POOLGC_MEDIUM_MAX=2k", NULL}) == 0,
           "good values not taken");
     CHECK(err[0] == '\0', "good values printed [%s]", err);
 
-    CHECK(start("region=268435456 verbose=1 debug=0 stats=0",
+    CHECK(start("region=268435456 verbose=1 debug=0 stats=0 medium=8192",
                 (char *[]){"POOLGC_VERBOSE=1", "POOLGC_REGION=256M", "POOLGC_NO_SUCH=1", NULL}) ==
               0,
           "verbose start-up failed");
-    const char *names[] = {
-        "POOLGC_STATS=0 (default): ", "POOLGC_STATS_FILE=\"\" (default): ",
-        "POOLGC_VERBOSE=1 (set): ", "POOLGC_DEBUG=0 (default): ", "POOLGC_REGION=256M (set): "};
+    const char *names[] = {"POOLGC_STATS=0 (default): ", "POOLGC_STATS_FILE=\"\" (default): ",
+                           "POOLGC_VERBOSE=1 (set): ",   "POOLGC_DEBUG=0 (default): ",
+                           "POOLGC_REGION=256M (set): ", "POOLGC_MEDIUM_MAX=8K (default): "};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         CHECK(lines_with(err, names[i]) == 1, "no line for %s in [%s]", names[i], err);
     int listed = lines_with(err, "poolgc: option POOLGC_");

@@ -12,17 +12,62 @@
  * back zeroed (MADV_DONTNEED). pgc__region_check then finds the arena lists
  * consistent.
  *
+ * A limit lowered below the reservation (RLIMIT_AS): pgc__region_shrink
+ * gives back the never-carved tail and the arena table's entries past the
+ * limit, and pools still come.
+ *
  * The test takes pools straight from the region the process's allocator also
  * uses, so it first drains any arena the allocator's heap has started, and
  * makes no allocation of its own while it works (stderr is unbuffered).
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "../check.h"
 
 static int global_var;
+
+/* The bytes of address space the process holds (VmSize), read without
+ * allocating. */
+static size_t vm_size(void) {
+    char buf[4096];
+    int fd = open("/proc/self/status", O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    const char *at = strstr(buf, "VmSize:");
+    return at ? strtoull(at + 7, NULL, 10) << 10 : 0;
+}
+
+/* Lower RLIMIT_AS to what the process holds but the region, plus 1 GiB. */
+static void shrink_under_a_limit(void) {
+    struct rlimit saved, lim;
+    getrlimit(RLIMIT_AS, &saved);
+    size_t size = pgc__region.size, vm = vm_size();
+    if (saved.rlim_cur != RLIM_INFINITY || size < ((size_t)4 << 30))
+        return; /* reserved on demand already */
+    lim = saved;
+    lim.rlim_cur = vm - size + ((size_t)1 << 30);
+    if (setrlimit(RLIMIT_AS, &lim) != 0)
+        return;
+    CHECK(pgc__region_shrink() == 1, "a shrink under a limit gave nothing back");
+    size_t now = pgc__region.size, vm_now = vm_size();
+    CHECK(now < size && now % PGC_ARENA_SIZE == 0, "region %zu bytes, was %zu", now, size);
+    /* The tail, and the table's entries past 1 GiB: all but a page of 2.5 MiB. */
+    CHECK(vm - vm_now >= size - now + ((size_t)2 << 20), "gave back %zu bytes of %zu + table",
+          vm - vm_now, size - now);
+    pgc_pool *pool = pgc__region_take_pool();
+    CHECK(pool != NULL && pgc_in_region(pool), "no pool after the shrink");
+    if (pool)
+        pgc__region_give_pool(pool);
+    setrlimit(RLIMIT_AS, &saved);
+}
 
 #define PER_ARENA ((int)PGC_POOLS_PER_ARENA)
 
@@ -113,6 +158,8 @@ int main(void) {
           again ? (size_t)arena_of(again) : (size_t)0, (size_t)arena_of(x[0]));
     unsigned char *last = (unsigned char *)pgc_pool_data(x[PER_ARENA - 1]);
     CHECK(last[100] == 0 && last[PGC_POOL_SIZE - 1] == 0, "released pages kept their contents");
+    pgc__region_check();
+    shrink_under_a_limit();
     pgc__region_check();
     return check_done();
 }
