@@ -64,9 +64,6 @@ COLOURS = {"glibc": "#7f7f7f", "jemalloc": "#1f77b4", "mimalloc": "#2ca02c",
            "tcmalloc": "#ff7f0e", "poolgc": "#d62728", "CPython": "#9467bd",
            "Boehm": "#8c564b"}
 
-# Workloads whose target is mimalloc's time (the issue's "small-object
-# workloads"); for the others it is the best peer's.
-SMALL_OBJECT = {"churn", "threads", "prodcons"}
 SKIP_STATUS = 77  # a workload that cannot run here (automake's convention)
 
 
@@ -163,6 +160,7 @@ GC_BINARIES = {"poolgc": "gc_shapes", "Boehm": "gc_shapes_boehm"}
 
 QUICK_SCALE = 0.3
 QUICK_REPS = 3
+DEFAULT_REPS = 5  # `make bench`, the figure of record
 
 
 # ---- the machine and its tools -------------------------------------------
@@ -581,9 +579,22 @@ def machine_lines(meta):
         "- Allocators: " + ", ".join("%s %s" % (k, v) for k, v in m["versions"].items()),
         "- Date: %s; poolgc commit %s" % (meta["date"], m["commit"]),
         "- Command: `%s`" % meta["command"],
+        "- Repetitions: %s" % reps_line(meta),
         "",
     ]
     return lines
+
+
+def reps_line(meta):
+    """How this run compares with the figure of record: `make bench`, 5
+    repetitions (the default) at scale 1."""
+    reps, scale = meta.get("reps", 0), meta.get("scale", 1.0)
+    text = "%d per allocator, scale %g. " % (reps, scale)
+    if reps >= DEFAULT_REPS and scale == 1.0:
+        return text + ("The figure of record: `make bench`, at %d or more repetitions "
+                       "(%d is the default) and full scale." % (DEFAULT_REPS, DEFAULT_REPS))
+    return text + ("Indicative only: the figure of record is `make bench`, at %d or more "
+                   "repetitions (%d is the default) and full scale." % (DEFAULT_REPS, DEFAULT_REPS))
 
 
 def frag_section(main, columns):
@@ -674,7 +685,7 @@ def sweep_section(sweep, meta, columns):
 
 
 def targets_section(main, gc, rows, columns, peers):
-    """The issue's targets, checked: where poolgc falls short, by how much."""
+    """The project's aims, checked: where poolgc falls short, by how much."""
     if POOLGC not in columns:
         return []
     short, met, info = [], [], []
@@ -688,15 +699,12 @@ def targets_section(main, gc, rows, columns, peers):
         if mine is None:
             short.append("%s: poolgc has no result" % row)
             continue
-        if row in SMALL_OBJECT:
-            ref, ref_name = med(row, "mimalloc", "wall"), "mimalloc"
-        else:
-            cand = [(med(row, p, "wall"), p) for p in peers if med(row, p, "wall") is not None]
-            ref, ref_name = min(cand) if cand else (None, None)
+        cand = [(med(row, p, "wall"), p) for p in peers if med(row, p, "wall") is not None]
+        ref, ref_name = min(cand) if cand else (None, None)
         if ref:
             r = mine / ref
             (met if r <= 1.0 else short).append(
-                "%s time: %.2f× %s%s" % (row, r, ref_name, "" if r <= 1.0 else
+                "%s time: %.2f× %s, the fastest peer%s" % (row, r, ref_name, "" if r <= 1.0 else
                                          " (%.0f%% slower)" % ((r - 1) * 100)))
         rss = med(row, POOLGC, "rss_kb")
         cand = [(med(row, p, "rss_kb"), p) for p in peers if med(row, p, "rss_kb") is not None]
@@ -704,7 +712,7 @@ def targets_section(main, gc, rows, columns, peers):
             lean, lean_name = min(cand)
             r = rss / lean
             (met if r <= 1.10 else short).append(
-                "%s peak RSS: %.2f× %s (leanest)%s" % (
+                "%s peak RSS: %.2f× %s, the leanest peer%s" % (
                     row, r, lean_name, "" if r <= 1.10 else " (%.0f%% above, %+.1f MiB)"
                     % ((r - 1) * 100, (rss - lean) / 1024)))
     for row, _, metric, _ in GC_SHAPES:
@@ -713,34 +721,37 @@ def targets_section(main, gc, rows, columns, peers):
         py = summary(cells.get("CPython", []))
         if mine and py and metric in mine and metric in py and mine[metric] > 0:
             speedup = py[metric] / mine[metric]
-            if metric != "collect_ns":  # no target: not a collection
+            if metric != "collect_ns":  # no aim: not a collection
                 info.append("%s: %.1f× CPython's speed per object" % (row, speedup))
                 continue
             (met if speedup >= 3 else short).append(
                 "%s: collection %.1f× faster per object than CPython's" % (row, speedup))
-    md = ["## Targets", "",
-          "From the issue: at or below mimalloc's time on the small-object workloads "
-          "(%s), at or below the best peer's time on the rest, peak RSS within 10%% of the "
-          "leanest peer, GC collection several (here: 3) times faster per object than "
-          "CPython." % ", ".join(sorted(SMALL_OBJECT)), ""]
-    md += ["Short of the target:", ""] + (["- " + s for s in short] or ["- nothing"]) + [""]
+    md = ["## Aims", "",
+          "poolgc aims to be at or below the best peer's wall time on every workload, to "
+          "keep peak RSS within 10% of the leanest peer's, and to collect garbage several "
+          "(counted here as 3 or more) times faster per object than CPython's gc module.", ""]
+    md += ["Short of an aim:", ""] + (["- " + s for s in short] or ["- nothing"]) + [""]
     md += ["Met:", ""] + (["- " + s for s in met] or ["- nothing"]) + [""]
     if info:
-        md += ["Without a target:", ""] + ["- " + s for s in info] + [""]
+        md += ["Without an aim (not a collection):", ""] + ["- " + s for s in info] + [""]
     return md
 
 
 # ---- charts (gnuplot) ----------------------------------------------------
 
 def gp_quote(s):
-    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
+    """A gnuplot double-quoted string; a newline in s becomes a line break."""
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def bar_chart(path, panels, rows, columns, logscale=None, ref_line=None, width=1280):
     """Clustered bars, one panel per (data file, title, y label) stacked
     vertically: one cluster per data row, one bar per column in the column's
-    colour from COLOURS; '?' in the data is a missing bar. logscale: the
-    smallest value, for a log y axis that starts below it."""
+    colour from COLOURS; '?' in the data is a missing bar. The data file's
+    header line is a comment: each bar's legend entry is its column's name,
+    given explicitly with its colour, in the order of the bars, the colour
+    swatch before the name. logscale: the smallest value, for a log y axis
+    that starts below it."""
     lines = [
         "set terminal pngcairo size %d,%d font 'DejaVu Sans,11' noenhanced"
         % (width, 480 * len(panels) + 40),
@@ -750,7 +761,7 @@ def bar_chart(path, panels, rows, columns, logscale=None, ref_line=None, width=1
         "set style histogram clustered gap 1",
         "set style fill solid 0.9 border rgb '#333333'",
         "set boxwidth 0.9",
-        "set key top left horizontal",
+        "set key top left horizontal reverse Left samplen 2 width 1",
         "set grid ytics",
         "set xtics nomirror",
         "set xrange [-0.6:%g]" % (rows - 0.4),
@@ -764,9 +775,9 @@ def bar_chart(path, panels, rows, columns, logscale=None, ref_line=None, width=1
                   "lc rgb '#000000'" % (ref_line, ref_line)]
     lines += ["set multiplot layout %d,1" % len(panels)]
     for dat, title, ylabel in panels:
-        plots = ["%s using %d%s title columnheader(%d) lc rgb %s"
+        plots = ["%s using %d%s title %s linecolor rgb %s"
                  % (gp_quote(dat) if i == 0 else "''", i + 2, ":xtic(1)" if i == 0 else "",
-                    i + 2, gp_quote(COLOURS.get(c, "#000000")))
+                    gp_quote(c), gp_quote(COLOURS.get(c, "#000000")))
                  for i, c in enumerate(columns)]
         lines += ["set title %s" % gp_quote(title), "set ylabel %s" % gp_quote(ylabel),
                   "plot " + ", ".join(plots)]
@@ -790,7 +801,7 @@ def line_chart_multi(path, panels, columns, cores, threads):
         "set xrange [%g:%g]" % (min(threads) / 1.3, max(threads) * 1.3),
         "set xtics (%s)" % ", ".join(str(t) for t in threads),
         "set grid",
-        "set key below horizontal maxrows 2 font ',10'",
+        "set key below horizontal reverse Left samplen 2 width 1 font ',10'",
         "set ylabel 'million ops / s'",
         "set yrange [0:*]",
         "set offsets 0, 0, graph 0.1, 0",
@@ -798,7 +809,7 @@ def line_chart_multi(path, panels, columns, cores, threads):
     for title, dat in panels:
         lines.append("set title %s" % gp_quote(title))
         lines.append("plot " + ", ".join(
-            "%s using 1:%d with linespoints lw 2 pt 7 lc rgb %s title %s"
+            "%s using 1:%d with linespoints lw 2 pt 7 linecolor rgb %s title %s"
             % (gp_quote(dat), i + 2, gp_quote(COLOURS.get(c, "#000000")), gp_quote(c))
             for i, c in enumerate(columns)))
     lines += ["unset multiplot", "unset logscale x", "set xtics autofreq", "set offsets 0, 0, 0, 0",
@@ -822,7 +833,7 @@ def draw_charts(data, out_dir, raw_dir):
     def norm_table(metric, name):
         path = os.path.join(raw_dir, name)
         with open(path, "w") as f:
-            f.write("workload " + " ".join(columns) + "\n")
+            f.write("# workload " + " ".join(columns) + "\n")
             for row in rows:
                 vals = {c: summary(main[row].get(c, [])) for c in columns}
                 base = vals.get("glibc")
@@ -856,14 +867,16 @@ def draw_charts(data, out_dir, raw_dir):
         shapes = [s for s in GC_SHAPES if s[0] in gc]
         smallest = 1.0
         with open(dat, "w") as f:
-            f.write("shape " + " ".join(GC_COLUMNS) + "\n")
+            f.write("# shape " + " ".join(GC_COLUMNS) + "\n")
             for row, _, metric, _ in shapes:
                 vals = [summary(gc[row].get(c, [])) for c in GC_COLUMNS]
                 vals = [v[metric] if v and v.get(metric) else None for v in vals]
                 smallest = min([smallest] + [v for v in vals if v])
                 f.write(row + " " + " ".join("%.3f" % v if v else "?" for v in vals) + "\n")
         script.append(bar_chart(os.path.join(out_dir, "gc.png"),
-                                [(dat, "GC: nanoseconds per object (log scale; lower is better)",
+                                [(dat, "GC: nanoseconds per object (log scale; lower is better)\n"
+                                  "Boehm sweeps lazily, during later allocations: its gc-rings "
+                                  "and gc-chain bars leave the sweep out",
                                   "ns / object")], len(shapes), GC_COLUMNS,
                                 logscale=smallest / 1.5, width=900))
         charts.append("gc.png")
@@ -908,8 +921,8 @@ def parse_args(argv):
                % ", ".join([w.name for w in ALLOC_WORKLOADS] + [r for r, _, _, _ in GC_SHAPES]))
     p.add_argument("--only", metavar="LIST", help="comma-separated workloads or groups to run")
     p.add_argument("--skip", metavar="LIST", help="comma-separated workloads or groups to leave out")
-    p.add_argument("--reps", type=int, help="repetitions per allocator (default 5; quick: %d)"
-                   % QUICK_REPS)
+    p.add_argument("--reps", type=int, help="repetitions per allocator (default %d; quick: %d)"
+                   % (DEFAULT_REPS, QUICK_REPS))
     p.add_argument("--scale", type=float, help="multiply every workload's amount of work "
                    "(default 1; quick: %g)" % QUICK_SCALE)
     p.add_argument("--threads", type=int, metavar="N",
@@ -964,7 +977,7 @@ def parse_args(argv):
         args.scale = args.scale or QUICK_SCALE
         if args.sweep is None:
             args.sweep = False
-    args.reps = args.reps or 5
+    args.reps = args.reps or DEFAULT_REPS
     args.scale = args.scale or 1.0
     if args.sweep is None:
         args.sweep = True

@@ -143,36 +143,35 @@ static int on_free_list(const pgc_pool *pool, const pgc_block *block) {
     return 0;
 }
 
+/* The owner frees a block that carries the freed mark: a double free if the
+ * block is on the pool's lists, else data that only looks like the mark. */
+static PGC_NOINLINE void free_marked_local(pgc_block *block, pgc_pool *pool, pgc_heap *heap) {
+    pgc__pool_reclaim_remote(pool);
+    if (on_free_list(pool, block))
+        double_free(pool, block);
+    block->next = pool->free;
+    block->freed_mark = pgc_freed_mark(block);
+    pool->free = block;
+    if (--pool->used == 0 || pool->slow_free)
+        pgc__heap_free_local_slow(heap, pool);
+}
+
 /* Frees the fast path does not finish: blocks of another thread's pool, and
  * blocks that carry the freed mark. A remote freer cannot see the owner's
  * lists: a mark there is taken as the double free it almost surely is
- * (pushing the block again would link it to itself). The owner looks on the
- * pool's lists first, and frees a block whose data only looks like the mark. */
-void pgc__alloc_free_pool_slow(void *p) {
+ * (pushing the block again would link it to itself). Every call is in tail
+ * position, so that the remote free, the common case, saves no register. */
+void pgc__alloc_free_pool_slow(void *p, pgc_pool *pool, pgc_heap *heap) {
     if (pgc_debug_takes()) {
         pgc__debug_free(p); /* POOLGC_DEBUG: every pool free comes here (debug.h) */
         return;
     }
-    pgc_pool *pool = pgc_pool_of(p);
-    pgc_heap *heap = pgc__heap_tls;
     pgc_block *block = p;
-    int marked = block->freed_mark == pgc_freed_mark(p);
-    if (pool->owner != heap) {
-        if (marked)
-            double_free(pool, p);
-        if (pgc_debug_mode())
-            pgc_debug_on_free(pool, p);
-        pgc__heap_free_remote(pool, block);
+    if (pool->owner == heap) {
+        free_marked_local(block, pool, heap);
         return;
     }
-    if (marked) {
-        pgc__pool_reclaim_remote(pool);
-        if (on_free_list(pool, block))
-            double_free(pool, p);
-    }
-    block->next = pool->free;
-    block->freed_mark = pgc_freed_mark(p);
-    pool->free = block;
-    if (--pool->used == 0 || pool->slow_free)
-        pgc__heap_free_local_slow(heap, pool, p);
+    if (pgc_unlikely(block->freed_mark == pgc_freed_mark(p)))
+        double_free(pool, p);
+    pgc__heap_free_remote(pool, block);
 }

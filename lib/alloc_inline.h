@@ -51,7 +51,7 @@ static inline __attribute__((always_inline)) void *pgc_malloc_fast(size_t size) 
 }
 
 /* A remote free, or a block that carries the freed mark. */
-PGC_INTERNAL void pgc__alloc_free_pool_slow(void *p);
+PGC_INTERNAL void pgc__alloc_free_pool_slow(void *p, pgc_pool *pool, pgc_heap *heap);
 
 static inline __attribute__((always_inline)) void pgc_free_fast(void *p) {
     if (pgc_likely(pgc_in_region(p))) {
@@ -64,10 +64,10 @@ static inline __attribute__((always_inline)) void pgc_free_fast(void *p) {
             block->freed_mark = mark;
             pool->free = block;
             if (pgc_unlikely(--pool->used == 0 || pool->slow_free))
-                pgc__heap_free_local_slow(heap, pool, p);
+                pgc__heap_free_local_slow(heap, pool);
             return;
         }
-        pgc__alloc_free_pool_slow(p);
+        pgc__alloc_free_pool_slow(p, pool, heap);
         return;
     }
     if (p)

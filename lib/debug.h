@@ -23,8 +23,6 @@
  *   (pgc_debug_thread_heap); init.c reads the option, takes the quarantine
  *   lock around fork, prints the leak summary at exit, and does not start
  *   the heap profiler (POOLGC_PROF) in debug mode;
- * - as before, pools' slow_free has PGC_SLOW_FREE_DEBUG (pool.c), so that
- *   the real frees debug.c makes are checked by pgc_debug_on_free too.
  *
  * This is not the debug *build* (./configure --enable-debug), which turns on
  * assertions and structure checkers: see pgc_assert in internal.h.
@@ -42,10 +40,6 @@ PGC_INTERNAL extern __thread int pgc__debug_inside;
 PGC_INTERNAL extern __thread pgc_heap *pgc__debug_thread_heap;
 /* The sentinel heap of debug mode (heap.c): no pool, never a free block. */
 PGC_INTERNAL extern pgc_heap pgc__heap_debug;
-
-static inline int pgc_debug_mode(void) {
-    return pgc_unlikely(pgc__options.debug);
-}
 
 /* Does debug.c take this call? Debug mode (or options not read yet) and not
  * debug.c's own call: one load and a predictable branch when it is off. */
@@ -74,13 +68,5 @@ PGC_INTERNAL void pgc__debug_at_exit(void);
 PGC_INTERNAL void pgc__debug_fork_prepare(void);
 PGC_INTERNAL void pgc__debug_fork_parent(void);
 PGC_INTERNAL void pgc__debug_fork_child(void);
-
-/* A pool block is freed: abort unless p is the start of a carved block of a
- * pool that a heap holds. */
-static inline void pgc_debug_on_free(const pgc_pool *pool, const void *p) {
-    uintptr_t offset = (uintptr_t)p - (uintptr_t)pgc_pool_data(pool);
-    if (pool->owner == NULL || offset >= pool->next_offset || offset % pool->block_size != 0)
-        pgc__message_fatal("poolgc: free(): invalid pointer %p (not a block poolgc handed out)", p);
-}
 
 #endif /* POOLGC_DEBUG_H */

@@ -256,11 +256,9 @@ void *pgc__heap_malloc_slow(pgc_heap *heap, size_t size) {
     return pgc_likely(block != NULL) ? block : pgc__large_malloc(size, 0, 0);
 }
 
-/* The owner freed block p into a pool that became empty, or whose slow_free
- * is set: in debug mode (checks p), or unlisted (relists the pool). */
-static PGC_NOINLINE void free_local_slow(pgc_heap *heap, pgc_pool *pool, void *p) {
-    if (pgc_debug_mode())
-        pgc_debug_on_free(pool, p);
+/* The owner freed a block into a pool that became empty, or whose slow_free
+ * is set: unlisted (relists the pool), or counted by the profiler. */
+static PGC_NOINLINE void free_local_slow(pgc_heap *heap, pgc_pool *pool) {
     if (pgc_unlikely(in_slow_path))
         return; /* a signal handler's free: the next free of the pool repairs */
     in_slow_path = 1;
@@ -285,10 +283,10 @@ static PGC_NOINLINE void free_local_slow(pgc_heap *heap, pgc_pool *pool, void *p
 
 /* (A block freed into the pool the profiler counts takes this path, and only
  * this test, on every free: kept apart so that it saves no register.) */
-void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool, void *p) {
+void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool) {
     if (pgc_prof_free_counted(heap, pool))
         return; /* POOLGC_PROF counted it, and nothing else is to do (prof.h) */
-    free_local_slow(heap, pool, p);
+    free_local_slow(heap, pool);
 }
 
 void pgc__heap_free_remote(pgc_pool *pool, pgc_block *block) {
@@ -466,17 +464,20 @@ void pgc__heap_reclaim_abandoned(void) {
     pthread_mutex_unlock(&heaps_lock);
 }
 
-/* In a forked child only the forking thread lives on: every other heap
- * becomes adoptable. */
+/* In a forked child only the forking thread lives on. The other threads'
+ * heaps are orphaned, not adopted: fork may have stopped their thread in the
+ * middle of a fast or slow path, leaving a count or a list half updated, as
+ * glibc leaves other threads' tcaches to the child unused. Their blocks stay
+ * valid and any thread may free them; their free blocks are not reused in
+ * the child, which usually execs soon. */
 void pgc__heap_after_fork_child(void) {
     pthread_mutex_init(&heaps_lock, NULL);
     abandoned_heaps = NULL;
     for (pgc_heap *heap = all_heaps; heap; heap = heap->next_heap) {
         if (heap == pgc__heap_tls || heap == pgc_debug_thread_heap())
             continue;
-        heap->state = PGC_HEAP_ABANDONED;
-        heap->next_abandoned = abandoned_heaps;
-        abandoned_heaps = heap;
+        heap->state = PGC_HEAP_ORPHANED;
+        heap->next_abandoned = NULL;
     }
 }
 

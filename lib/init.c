@@ -42,7 +42,7 @@
  * poolgc, below. prepare takes every lock in the order above, so that the
  * child finds none held mid-update; the parent releases them in reverse; the
  * child re-creates them (the GC lock held again if the forking thread held
- * it) and makes the heaps of the threads that did not survive adoptable. The
+ * it) and orphans the heaps of the threads that did not survive (heap.c). The
  * heaps' own lists need no lock: only their thread touches them.
  *
  * The constructor starts the heap profiler (POOLGC_PROF) once the program's

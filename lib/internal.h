@@ -188,7 +188,6 @@ struct pgc_heap;
  * continues on the slow path, after the fast path's push; 0 for most pools,
  * so the fast path tests one word for all of them. */
 #define PGC_SLOW_FREE_UNLISTED 1u /* full and off the heap's class list */
-#define PGC_SLOW_FREE_DEBUG 2u    /* POOLGC_DEBUG checks every free (debug.h) */
 #define PGC_SLOW_FREE_PROF 4u     /* POOLGC_PROF counts frees into it (prof.c) */
 
 /*
@@ -277,6 +276,9 @@ static inline char *pgc_pool_data(const pgc_pool *pool) {
 enum pgc_heap_state {
     PGC_HEAP_OWNED,     /* a live thread allocates from it */
     PGC_HEAP_ABANDONED, /* its thread exited; the next new thread adopts it */
+    PGC_HEAP_ORPHANED,  /* its thread did not survive a fork: it may have been
+                         * mid-update, so no thread adopts it (frees into its
+                         * pools still work: they are remote frees) */
 };
 
 typedef struct pgc_heap {
@@ -362,7 +364,7 @@ PGC_INTERNAL void pgc__pool_check(const pgc_pool *pool);
 
 PGC_INTERNAL void pgc__heap_setup(void);
 PGC_INTERNAL void *pgc__heap_malloc_slow(pgc_heap *heap, size_t size);
-PGC_INTERNAL void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool, void *p);
+PGC_INTERNAL void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool);
 PGC_INTERNAL void pgc__heap_free_remote(pgc_pool *pool, pgc_block *block);
 PGC_INTERNAL pgc_heap *pgc__heap_for_thread(void); /* NULL when pools are unusable */
 PGC_INTERNAL void pgc__heap_thread_exit(void *heap);

@@ -19,7 +19,7 @@ void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls) {
     size_t size = pgc_class_size(cls);
     pool->free = NULL;
     pool->used = 0;
-    pool->slow_free = pgc__options.debug ? PGC_SLOW_FREE_DEBUG : 0;
+    pool->slow_free = 0;
     pool->owner = owner;
     atomic_store_explicit(&pool->remote, 0, memory_order_relaxed);
     pool->block_size = (uint32_t)size;
