@@ -16,33 +16,29 @@
 
 #include "internal.h"
 
+/* A block from pool, the fast path's pool of size's class: its free list's
+ * head, or the slow path when the list is empty. */
+static inline __attribute__((always_inline)) void *pgc_pool_pop(pgc_heap *heap, pgc_pool *pool,
+                                                                size_t size) {
+    pgc_block *block = pool->free;
+    if (pgc_likely(block != NULL)) {
+        pool->free = block->next;
+        block->freed_mark = 0;
+        pool->used++;
+        return block;
+    }
+    return pgc__heap_malloc_slow(heap, size);
+}
+
 static inline __attribute__((always_inline)) void *pgc_malloc_fast(size_t size) {
     pgc_heap *heap = pgc__heap_tls;
-    if (pgc_likely(size <= PGC_SMALL_MAX)) {
-        pgc_pool *pool = heap->current[pgc_class_index(size)];
-        pgc_block *block = pool->free;
-        if (pgc_likely(block != NULL)) {
-            pool->free = block->next;
-            block->freed_mark = 0;
-            pool->used++;
-            return block;
-        }
-        return pgc__heap_malloc_slow(heap, size);
-    }
+    if (pgc_likely(size <= PGC_SMALL_MAX))
+        return pgc_pool_pop(heap, heap->current[pgc_class_index(size)], size);
     /* The medium tier: the same, with the class from a table. Before
      * start-up medium_max is its default and the heap's pools are empty:
      * the slow path starts up, then sends the request where it belongs. */
-    if (size <= pgc__options.medium_max) {
-        pgc_pool *pool = heap->current[pgc_medium_class(size)];
-        pgc_block *block = pool->free;
-        if (pgc_likely(block != NULL)) {
-            pool->free = block->next;
-            block->freed_mark = 0;
-            pool->used++;
-            return block;
-        }
-        return pgc__heap_malloc_slow(heap, size);
-    }
+    if (size <= pgc__options.medium_max)
+        return pgc_pool_pop(heap, heap->current[pgc_medium_class(size)], size);
     if (heap != &pgc__heap_none && heap != &pgc__heap_exited)
         heap->jemalloc_requests++;
     else
