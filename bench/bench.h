@@ -24,6 +24,7 @@
 #define POOLGC_BENCH_H
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -153,6 +154,22 @@ static inline void bench_touch(void *p, size_t n) {
 }
 
 /* ---- the result line --------------------------------------------------- */
+
+/* Run fn in n threads (argument: the thread's index) and return the sum of
+ * what they return: the workloads' check value. */
+static inline uintptr_t bench_run_threads(long n, void *(*fn)(void *)) {
+    pthread_t *tid = calloc((size_t)n, sizeof *tid);
+    for (long t = 0; t < n; t++)
+        pthread_create(&tid[t], NULL, fn, (void *)(uintptr_t)t);
+    uintptr_t check = 0;
+    for (long t = 0; t < n; t++) {
+        void *r;
+        pthread_join(tid[t], &r);
+        check += (uintptr_t)r;
+    }
+    free(tid);
+    return check;
+}
 
 static inline void bench_result(const char *fmt, ...) {
     va_list ap;

@@ -32,16 +32,7 @@
 #include <poolgc.h>
 
 #include "bench.h"
-
-struct node {
-    struct node *next;
-    long value;
-};
-
-static void node_traverse(void *obj, pgc_visit_fn visit, void *arg) {
-    visit(((struct node *)obj)->next, arg);
-}
-static const pgc_type node_type = {"node", node_traverse, NULL, NULL};
+#include "gc_ring.h"
 
 static double cpu_now(void) {
     struct timespec ts;
@@ -70,19 +61,6 @@ static void on_collect(int phase, const pgc_collect_info *info, void *arg) {
 }
 
 /* A ring of `len` nodes; returns the caller's reference to its first node. */
-static struct node *make_ring(long len, long value) {
-    struct node *first = pgc_new(&node_type, sizeof *first), *last = first;
-    first->value = value;
-    for (long i = 1; i < len; i++) {
-        struct node *n = pgc_new(&node_type, sizeof *n);
-        n->value = value + i;
-        last->next = n; /* the ring's reference: pgc_new's */
-        last = n;
-    }
-    last->next = pgc_incref(first);
-    return first;
-}
-
 static size_t stats_ns(void) {
     pgc_gen_stats s[PGC_GENERATIONS];
     pgc_get_stats(s);

@@ -52,32 +52,7 @@
 #pragma weak pgc_disable
 #pragma weak pgc_get_stats
 
-struct node {
-    struct node *next;
-    long value;
-};
-
-static void node_traverse(void *obj, pgc_visit_fn visit, void *arg) {
-    struct node *n = obj;
-    if (n->next)
-        visit(n->next, arg);
-}
-
-static const pgc_type node_type = {"node", node_traverse, NULL, NULL};
-
-/* A ring of `len` nodes; returns the caller's reference to its first node. */
-static struct node *make_ring(long len, long value) {
-    struct node *first = pgc_new(&node_type, sizeof *first), *last = first;
-    first->value = value;
-    for (long i = 1; i < len; i++) {
-        struct node *n = pgc_new(&node_type, sizeof *n);
-        n->value = value + i;
-        last->next = n; /* the ring's reference: pgc_new's */
-        last = n;
-    }
-    last->next = pgc_incref(first);
-    return first;
-}
+#include "gc_ring.h"
 
 static size_t collections(void) {
     pgc_gen_stats s[3];

@@ -88,17 +88,8 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    pthread_t *tid = calloc((size_t)threads, sizeof *tid);
     pthread_barrier_init(&start, NULL, (unsigned)threads);
-    for (long t = 0; t < threads; t++)
-        pthread_create(&tid[t], NULL, worker, (void *)(uintptr_t)t);
-    uintptr_t check = 0;
-    for (long t = 0; t < threads; t++) {
-        void *r;
-        pthread_join(tid[t], &r);
-        check += (uintptr_t)r;
-    }
-    free(tid);
+    uintptr_t check = bench_run_threads(threads, worker);
     bench_result("ops=%ld check=%lu", threads * iters * (1 + temps), (unsigned long)(check & 0xff));
     return 0;
 }
