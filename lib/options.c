@@ -122,34 +122,36 @@ static void show_stats(char *buf, size_t size) {
     snprintf(buf, size, "%s", shown[pgc__options.stats]);
 }
 
-static const char *parse_stats_file(const char *v) {
+/* A string option into its 256-byte field; a non-empty one implies stats. */
+static const char *set_string(char field[static 256], const char *v) {
     size_t n = strlen(v);
-    if (n >= sizeof pgc__options.stats_file)
+    if (n >= 256)
         return "longer than 255 bytes";
-    _Static_assert(sizeof pgc__options.stats_file == 256, "update the message above");
-    memcpy(pgc__options.stats_file, v, n + 1);
+    memcpy(field, v, n + 1);
     if (n)
         stats_implied();
     return NULL;
 }
-static void show_stats_file(char *buf, size_t size) {
-    snprintf(buf, size, "%s", pgc__options.stats_file[0] ? pgc__options.stats_file : "\"\"");
+static void show_string(char *buf, size_t size, const char *field) {
+    snprintf(buf, size, "%s", field[0] ? field : "\"\"");
 }
 
+_Static_assert(sizeof pgc__options.stats_file == 256, "set_string takes 256-byte fields");
+static const char *parse_stats_file(const char *v) {
+    return set_string(pgc__options.stats_file, v);
+}
+static void show_stats_file(char *buf, size_t size) {
+    show_string(buf, size, pgc__options.stats_file);
+}
+
+_Static_assert(sizeof pgc__options.stats_program == 256, "set_string takes 256-byte fields");
 static const char *parse_stats_program(const char *v) {
-    size_t n = strlen(v);
-    if (n >= sizeof pgc__options.stats_program)
-        return "longer than 255 bytes";
-    _Static_assert(sizeof pgc__options.stats_program == 256, "update the message above");
     if (strchr(v, '/'))
         return "a program's name, not a path";
-    memcpy(pgc__options.stats_program, v, n + 1);
-    if (n)
-        stats_implied();
-    return NULL;
+    return set_string(pgc__options.stats_program, v);
 }
 static void show_stats_program(char *buf, size_t size) {
-    snprintf(buf, size, "%s", pgc__options.stats_program[0] ? pgc__options.stats_program : "\"\"");
+    show_string(buf, size, pgc__options.stats_program);
 }
 
 static const char *parse_verbose(const char *v) {
