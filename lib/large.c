@@ -114,19 +114,50 @@ extern void __libc_free(void *);
 extern void *__libc_realloc(void *, size_t);
 
 #ifdef POOLGC_JEMALLOC_EMBEDDED
-/* How the embedded jemalloc is tuned for its role (see poolgc(3)):
+/* How the embedded jemalloc is tuned for its role (see poolgc(3)). It
+ * serves only what the pools do not (above the medium limit, 8 KiB or
+ * more), so few requests, larger ones. Figures: 2-core machine, peers in
+ * the same run.
  * - dss:disabled: never touch brk, which programs and glibc own;
- * - oversize_threshold:0: no separate arena for blocks over 8 MiB, which
- *   Debian's defaults purge on every free;
- * - dirty_decay_ms:-1: jemalloc itself never purges freed pages. With
- *   decay on (any time from 1 s to 5 min), churn of 5-25 MiB blocks faulted
- *   in every page of every block, 10x slower than glibc: a freed extent of
- *   one size is not coalesced to serve the next size, and decay purges it
- *   before it fits. poolgc purges instead (purge_if_due): all freed pages at
- *   most once a second, so memory still goes back.
+ * - dirty_decay_ms:-1: jemalloc itself never purges freed pages by time.
+ *   With decay on (any time from 1 s to 5 min), churn of 5-25 MiB blocks
+ *   faulted in every page of every block, 10x slower than glibc: a freed
+ *   extent of one size is not coalesced to serve the next size, and decay
+ *   purges it before it fits. The bound on freed pages below
+ *   (large_freed) purges instead, when a block is freed, and purge_if_due
+ *   purges all freed pages at most once a second while the program calls.
+ * - oversize_threshold:33554432 (HUGE_MIN): blocks of 32 MiB and more go to
+ *   jemalloc's huge arena, which purges them when they are freed (its
+ *   dirty_decay_ms set to 0: huge_decay_zero), as glibc unmaps a block
+ *   above its mmap threshold (32 MiB at most); and so does a block of 1 MiB
+ *   or more larger than every block freed so far (huge_flags), as glibc's
+ *   threshold rises to the size of the blocks freed. A buffer grown to
+ *   512 MiB by malloc, copy and free (bench/huge.c shape=1) ended with
+ *   1050 MiB resident without this, 559 with it (glibc 526, jemalloc 535);
+ *   its peak was 1026 MiB, now 790 (glibc 769); grown by 8 steps per
+ *   doubling, 3594 MiB peak and 10 s before, now 996 MiB and 3 s (glibc
+ *   970, 2.8 s). (Debian's jemalloc has the huge arena from 8 MiB and
+ *   purges everything in it at once: 5-25 MiB churn then page-faults every
+ *   page, 7 s where glibc takes 1 s; here 0.24 s.)
+ * - tcache:false: a thread gets its thread cache at its TCACHE_AFTER-th
+ *   request (count_request), not at its first: jemalloc destroys a thread's
+ *   cache when the thread exits and then, when no thread is left bound to
+ *   the thread's arena, purges every freed page of that arena
+ *   (tcache_destroy). Threads started and ended in rounds (bench/spawn.c)
+ *   took 3.5 s and 1.4 million page faults, now 0.94 s and 13 thousand
+ *   (mimalloc 1.01 s, tcmalloc 0.93 s); mstress 0.18 s, 29 thousand
+ *   faults, now 0.10 s, 2.8 thousand (mimalloc 0.11 s, 3.6 thousand).
+ *   Without a cache for any thread, jemalloc's blocks of 8-128 KiB cost
+ *   twice the time (bench/medium.c at 8-128 KiB, 2 threads: 0.81 s, with
+ *   caches 0.38 s).
  * - tcache_max:131072: thread caches keep blocks up to 128 KiB (32 KiB by
  *   default); small ones never reach jemalloc here, and the mixed-size
  *   benchmark (up to 1 MiB) ran in 0.35 s instead of 0.50 s for 1 MB more.
+ * - narenas:<online CPUs> (choose_conf; jemalloc's default is 4 per CPU,
+ *   for small requests, which the pools take here): the memory threads
+ *   free is shared by fewer arenas. Thread rounds (spawn, 2 CPUs) peaked at
+ *   67 MiB with 8 arenas, 52 with 2 (1 arena: 42 MiB but 20% slower, and
+ *   blocks of 8-128 KiB in 2 threads 0.51 s instead of 0.29).
  * - retain:false, only when jemalloc starts under an address-space limit
  *   (RLIMIT_AS): freed extents are unmapped when purged, not kept as address
  *   space, and extents are mapped at their size, not in growing chunks.
@@ -137,15 +168,36 @@ extern void *__libc_realloc(void *, size_t);
  *   what poolgc does under a limit either way.)
  * MALLOC_CONF still applies on top of this. */
 #define CONF                                                                                       \
-    "dss:disabled,oversize_threshold:0,dirty_decay_ms:-1,muzzy_decay_ms:0,tcache_max:131072"
+    "dss:disabled,oversize_threshold:33554432,dirty_decay_ms:-1,muzzy_decay_ms:0,tcache:false,"    \
+    "tcache_max:131072"
 const char *pgc__je_malloc_conf = CONF;
 
 /* jemalloc reads pgc__je_malloc_conf once, when it starts: called before
  * each request until then. */
 static PGC_COLD void choose_conf(void) {
+    static char conf[sizeof CONF ",narenas:4294967295,retain:false"];
+    size_t n = sizeof CONF - 1;
+    memcpy(conf, CONF, n);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus > 0) { /* ",narenas:<cpus>", without stdio */
+        char digits[12] = {0};
+        int k = 0;
+        unsigned long c = (unsigned long)cpus;
+        do
+            digits[k++] = (char)('0' + c % 10);
+        while ((c /= 10) && k < 10);
+        memcpy(conf + n, ",narenas:", 9);
+        n += 9;
+        while (k)
+            conf[n++] = digits[--k];
+    }
     struct rlimit lim;
-    if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
-        pgc__je_malloc_conf = CONF ",retain:false";
+    if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+        memcpy(conf + n, ",retain:false", 13);
+        n += 13;
+    }
+    conf[n] = 0;
+    pgc__je_malloc_conf = conf;
 }
 
 /* ---- which pages are jemalloc's ----------------------------------------- */
@@ -559,6 +611,162 @@ static size_t glibc_usable_size(const void *p) {
     return chunk - ((field & 2) ? 2 : 1) * sizeof(size_t);
 }
 
+/* ---- the bound on freed pages ------------------------------------------ */
+
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+/* jemalloc keeps the pages of freed blocks (dirty, dirty_decay_ms:-1,
+ * CONF) for reuse. They are bounded when blocks are freed, deterministically
+ * (no timer, no thread):
+ * - The huge arena purges a block when it is freed (its dirty_decay_ms is
+ *   0: set when it first gets a block, huge_decay_zero; the other arenas
+ *   keep -1). It gets the blocks of HUGE_MIN bytes or more
+ *   (oversize_threshold), and those of PGC_BIG_MIN or more above
+ *   huge_threshold, which rises to the size of each larger block freed, up
+ *   to HUGE_MIN: glibc's dynamic mmap threshold. A block of a size the
+ *   program has freed before is kept for reuse (churn), a block larger
+ *   than any freed so far goes back when it is freed (a buffer grown step
+ *   by step, a block used once). Not under an address-space limit: the
+ *   huge arena's retained address space would be lost to arena 0.
+ * - Each thread counts the bytes of the blocks it frees (freed_here); at
+ *   every CHECK_BYTES of them it reads jemalloc's statistics (an epoch:
+ *   about 10 us) and purges every arena when the dirty pages are over
+ *   DIRTY_MIN and over DIRTY_MULT times the pages in use and the block just
+ *   freed (a program that has freed most of what it had, as glibc trims
+ *   the top of its heap); or, while the program grows (pages in use at
+ *   their highest yet, and in use plus dirty up by GROWTH since the last
+ *   check), when they are over DIRTY_MIN and over a DIRTY_DIV-th of the
+ *   pages in use: freed blocks too small for what the program asks now.
+ *   (Before the dynamic threshold, this rule alone took a buffer grown by
+ *   copies, 8 steps per doubling to 512 MiB, from 741 MiB resident at the
+ *   end to 559; glibc 526. It still covers blocks that grew in place.)
+ *   A purge is of every freed page: churn of 5-25 MiB blocks needs two to
+ *   three times its blocks in use as dirty pages to be reused without page
+ *   faults (four live: 0.23 s; with a purge at twice the pages in use
+ *   2.4 s; glibc 1.0 s), hence the generous DIRTY_MULT.
+ * So when a free returns, jemalloc's dirty pages are within
+ * max(DIRTY_MIN, DIRTY_MULT * (in use + that block)) plus CHECK_BYTES per
+ * thread (tests/stress/freed_memory_bound.c). purge_if_due still purges
+ * everything once a second while the program keeps calling. */
+#define HUGE_MIN ((size_t)32 << 20)
+#define CHECK_BYTES ((size_t)16 << 20)
+#define DIRTY_MIN ((size_t)64 << 20)
+#define DIRTY_MULT 8
+#define DIRTY_DIV 4
+#define GROWTH CHECK_BYTES
+static __thread size_t freed_here; /* bytes freed by this thread since its last check */
+static _Atomic int huge_decay_set; /* the huge arena purges at once: 1 */
+static unsigned huge_arena;        /* its index (opt.narenas), read at start-up; 0: none */
+static _Atomic size_t huge_threshold = PGC_BIG_MIN; /* larger requests go there */
+static _Atomic int dirty_checking;                  /* a thread is reading the statistics */
+static size_t footprint_then;                       /* pages in use or dirty at the last check */
+static size_t active_high;                          /* the most pages in use seen at a check */
+
+/* "<prefix><i><suffix>" into name (32 bytes at least), without stdio. */
+static const char *arena_ctl(char *name, const char *prefix, unsigned i, const char *suffix) {
+    char digits[12];
+    int k = 0;
+    size_t n = 0;
+    do
+        digits[k++] = (char)('0' + i % 10);
+    while (i /= 10);
+    while (*prefix)
+        name[n++] = *prefix++;
+    while (k)
+        name[n++] = digits[--k];
+    while (*suffix)
+        name[n++] = *suffix++;
+    name[n] = 0;
+    return name;
+}
+
+/* The huge arena (the first after the automatic ones) purges at once. Called
+ * after a block that may be its was allocated (huge_allocated), before that
+ * block can be freed; until the arena exists, again at each such block. */
+static PGC_COLD void huge_decay_zero(void) {
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&huge_decay_set, &expected, 1))
+        return;
+    int saved = errno;
+    ssize_t zero = 0;
+    char name[40];
+    if (!huge_arena)
+        return; /* none (MALLOC_CONF=oversize_threshold:0): stays set */
+    if (JE(mallctl)(arena_ctl(name, "arena.", huge_arena, ".dirty_decay_ms"), NULL, NULL, &zero,
+                    sizeof zero) != 0)
+        atomic_store(&huge_decay_set, 0); /* no huge arena yet: again at the next block */
+    errno = saved;
+}
+
+static inline void huge_allocated(size_t size) {
+    if (pgc_unlikely(size >= HUGE_MIN) &&
+        !atomic_load_explicit(&huge_decay_set, memory_order_relaxed))
+        huge_decay_zero();
+}
+
+/* The mallocx flags that send a request of `size` bytes (PGC_BIG_MIN or
+ * more) to the huge arena, as glibc maps a block above its dynamic mmap
+ * threshold: sizes above huge_threshold, which rises to the size of each
+ * larger block freed (up to HUGE_MIN, where jemalloc sends blocks there
+ * itself). A buffer grown step by step, or a block used once, goes back
+ * when it is freed; blocks of sizes freed before are kept for reuse. 0:
+ * where jemalloc would put it. */
+static inline int huge_flags(size_t size) {
+    if (!huge_arena || size >= HUGE_MIN ||
+        size <= atomic_load_explicit(&huge_threshold, memory_order_relaxed))
+        return 0;
+    /* Not under an address-space limit, even one set since (a system call
+     * per block larger than any freed before): the address space the huge
+     * arena keeps (retain) would be lost to arena 0 (see the top). */
+    struct rlimit lim;
+    if (!jemalloc_retains || pgc__os_as_limit() != SIZE_MAX ||
+        (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY))
+        return 0;
+    return MALLOCX_ARENA(huge_arena) | MALLOCX_TCACHE_NONE;
+}
+
+/* A block of `usable` bytes (PGC_BIG_MIN or more) was freed. */
+static inline void huge_threshold_raise(size_t usable) {
+    size_t t = atomic_load_explicit(&huge_threshold, memory_order_relaxed);
+    while (usable > t && usable < HUGE_MIN &&
+           !atomic_compare_exchange_weak_explicit(&huge_threshold, &t, usable, memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+}
+
+static PGC_NOINLINE void dirty_check(size_t freed) {
+    freed_here = 0;
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&dirty_checking, &expected, 1))
+        return; /* another thread checks */
+    int saved = errno;
+    uint64_t epoch = 1;
+    size_t dirty = 0, active = 0, len = sizeof dirty;
+    JE(mallctl)("epoch", &epoch, &(size_t){sizeof epoch}, &epoch, sizeof epoch);
+    /* 4096: MALLCTL_ARENAS_ALL, every arena merged; in pages */
+    if (JE(mallctl)("stats.arenas.4096.pdirty", &dirty, &len, NULL, 0) == 0 &&
+        JE(mallctl)("stats.arenas.4096.pactive", &active, &len, NULL, 0) == 0) {
+        size_t footprint = active + dirty, min = DIRTY_MIN / PGC_PAGE_SIZE;
+        int grew = footprint > footprint_then + GROWTH / PGC_PAGE_SIZE && active > active_high;
+        size_t held = active + freed / PGC_PAGE_SIZE; /* the block freed may be replaced */
+        if (dirty > min && (dirty > held * DIRTY_MULT || (grew && dirty > active / DIRTY_DIV))) {
+            JE(mallctl)("arena.4096.purge", NULL, NULL, NULL, 0);
+            footprint = active;
+        }
+        footprint_then = footprint;
+        if (active > active_high)
+            active_high = active;
+    }
+    errno = saved;
+    atomic_store(&dirty_checking, 0);
+}
+
+/* This thread gave jemalloc back a block (or part of one) of `size` bytes. */
+static inline void large_freed(size_t size) {
+    if (pgc_unlikely((freed_here += size) >= CHECK_BYTES))
+        dirty_check(size);
+}
+#endif
+
 /* ---- requests the OS could never satisfy -------------------------------- */
 
 /* Under overcommit mode 0, glibc's malloc of more than RAM + swap fails with
@@ -600,6 +808,33 @@ static PGC_COLD int give_back_address_space(void) {
     return gave;
 }
 
+/* A thread gets a jemalloc thread cache (tcache) at its TCACHE_AFTER-th
+ * request, not at its first (CONF: tcache:false). jemalloc destroys a
+ * thread's cache when the thread exits, and then, when no other thread is
+ * bound to the thread's arena, purges every freed page of that arena
+ * (tcache_destroy): a program that starts short-lived threads (a thread per
+ * connection, mimalloc-bench's mstress) page-faulted in every large block
+ * again after each wave of threads. A thread that makes few requests gains
+ * little from a cache; one that makes many keeps its cache. */
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+#define TCACHE_AFTER 1024
+static __thread unsigned large_requests; /* this thread's, up to TCACHE_AFTER */
+
+static PGC_NOINLINE PGC_COLD void tcache_enable(void) {
+    int saved = errno;
+    bool on = true;
+    JE(mallctl)("thread.tcache.enabled", NULL, NULL, &on, sizeof on);
+    errno = saved;
+}
+
+static inline void count_request(void) {
+    if (pgc_unlikely(large_requests < TCACHE_AFTER) && ++large_requests == TCACHE_AFTER)
+        tcache_enable();
+}
+#else
+static inline void count_request(void) {}
+#endif
+
 /* malloc's large path: once jemalloc has started (it clobbers errno only
  * then), a request below PGC_BIG_MIN goes straight to its malloc; one it
  * refuses (setting errno, put back here) goes the long way, which retries. */
@@ -609,6 +844,7 @@ void *pgc__large_malloc_plain(size_t size) {
 #ifdef POOLGC_JEMALLOC_EMBEDDED
     if (pgc_likely(size < PGC_BIG_MIN && atomic_load_explicit(&page_top, memory_order_relaxed))) {
         int *err = &errno, saved = *err;
+        count_request();
         void *p = JE(malloc)(size);
         if (pgc_likely(p != NULL)) {
             pgc_prof_on_large_malloc(p, size);
@@ -652,6 +888,9 @@ void pgc__large_fork_parent(void) {
 }
 void pgc__large_fork_child(void) {
     pthread_mutex_init(&boot_lock, NULL);
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+    atomic_store(&dirty_checking, 0); /* a thread fork stopped mid-check is gone */
+#endif
 }
 
 static PGC_COLD void *jemalloc_boot(size_t size, size_t alignment, int zero) {
@@ -662,9 +901,14 @@ static PGC_COLD void *jemalloc_boot(size_t size, size_t alignment, int zero) {
     pgc__os_fault_hold(-1);
 #ifdef POOLGC_JEMALLOC_EMBEDDED
     bool retain = false;
-    size_t len = sizeof retain;
+    size_t len = sizeof retain, oversize = 0;
+    unsigned narenas = 0;
     if (p && JE(mallctl)("opt.retain", &retain, &len, NULL, 0) == 0)
         jemalloc_retains = retain;
+    len = sizeof oversize;
+    if (p && JE(mallctl)("opt.oversize_threshold", &oversize, &len, NULL, 0) == 0 && oversize &&
+        JE(mallctl)("opt.narenas", &narenas, &(size_t){sizeof narenas}, NULL, 0) == 0)
+        huge_arena = narenas; /* the first arena after the automatic ones */
 #endif
     if (p)
         atomic_store_explicit(&jemalloc_booted, 1, memory_order_release);
@@ -675,6 +919,7 @@ static PGC_COLD void *jemalloc_boot(size_t size, size_t alignment, int zero) {
 /* A request to jemalloc: to arena 0 and its hooks when big_flags says so,
  * else where jemalloc puts it. */
 static void *large_alloc(size_t size, size_t alignment, int zero) {
+    count_request();
     if (pgc_likely(size < PGC_BIG_MIN))
         return jemalloc_alloc(size, alignment, zero);
     int flags = big_flags(size);
@@ -685,7 +930,18 @@ static void *large_alloc(size_t size, size_t alignment, int zero) {
         return JE(mallocx)(size, flags);
     }
     big_blind_set(size);
-    void *p = jemalloc_alloc(size, alignment, zero);
+    void *p;
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+    if ((flags = huge_flags(size)) != 0) {
+        if (alignment < PGC_ALIGNMENT)
+            alignment = PGC_ALIGNMENT;
+        flags |= MALLOCX_LG_ALIGN(__builtin_ctzl(alignment)) | (zero ? MALLOCX_ZERO : 0);
+        p = JE(mallocx)(size, flags);
+        if (p && !atomic_load_explicit(&huge_decay_set, memory_order_relaxed))
+            huge_decay_zero();
+    } else
+#endif
+        p = jemalloc_alloc(size, alignment, zero);
     big_blind_set(0);
     return p;
 }
@@ -710,9 +966,25 @@ void *pgc__large_malloc(size_t size, size_t alignment, int zero) {
         p = large_alloc(size, alignment, zero);
     if (pgc_unlikely(p == NULL) && give_back_address_space())
         p = large_alloc(size, alignment, zero);
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+    if (p)
+        huge_allocated(size);
+#endif
     *err = pgc_likely(p != NULL) ? saved : ENOMEM;
     pgc_prof_on_large_malloc(p, size);
     return p;
+}
+
+/* rallocx's flags for a block growing to `size` bytes in jemalloc's own
+ * arenas: to the huge arena if it moves, past huge_threshold. */
+static inline int growth_flags(size_t size) {
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+    if (size >= PGC_BIG_MIN)
+        return huge_flags(size);
+#else
+    (void)size;
+#endif
+    return 0;
 }
 
 void *pgc__large_realloc(void *p, size_t size) {
@@ -735,17 +1007,35 @@ void *pgc__large_realloc(void *p, size_t size) {
     /* Growing big under a limit, jemalloc retaining: into arena 0 and its
      * hooks (in place if it is there, else moved there once; see the top).
      * size > 512: 16-aligned. */
-    int growth = size > usable, flags = growth ? big_flags(size) : 0;
+    int growth = size > usable, flags = growth ? big_flags(size) : 0, blind = growth && !flags;
+    if (blind) /* moved if it must be: to the huge arena past its threshold */
+        flags = growth_flags(size);
     if (size < PGC_ALIGNMENT) /* a shrink below 16 (no pools): jemalloc's 8-byte class */
         flags = MALLOCX_LG_ALIGN(PGC_ALIGNMENT_SHIFT);
-    big_blind_set(growth && !flags ? size : 0);
+    big_blind_set(blind ? size : 0);
     void *q = JE(rallocx)(p, size, flags);
     if (pgc_unlikely(q == NULL) && give_back_address_space()) {
         flags = growth ? big_flags(size) : 0; /* a limit found meanwhile */
-        big_blind_set(growth && !flags ? size : 0);
+        if ((blind = growth && !flags))
+            flags = growth_flags(size);
+        big_blind_set(blind ? size : 0);
         q = JE(rallocx)(p, size, flags);
     }
     big_blind_set(0);
+#ifdef POOLGC_JEMALLOC_EMBEDDED
+    if (q) { /* a block moved, or trimmed in place */
+        size_t now = JE(sallocx)(q, 0);
+        if (blind && flags && !atomic_load_explicit(&huge_decay_set, memory_order_relaxed))
+            huge_decay_zero(); /* moved to the huge arena */
+        huge_allocated(now);
+        if (q != p) {
+            if (usable >= PGC_BIG_MIN)
+                huge_threshold_raise(usable);
+            large_freed(usable);
+        } else if (now < usable)
+            large_freed(usable - now);
+    }
+#endif
     pgc_prof_on_large_malloc(q, size);
     errno = q ? saved : ENOMEM;
     return q;
@@ -791,7 +1081,11 @@ void pgc__large_free(void *p) {
     pgc_prof_on_large_free(p);
     if (pgc_likely(jemalloc_owns(p))) {
 #ifdef POOLGC_JEMALLOC_EMBEDDED
+        size_t usable = JE(sallocx)(p, 0);
         JE(free)(p); /* the fast path dallocx lacks */
+        if (pgc_unlikely(usable >= PGC_BIG_MIN))
+            huge_threshold_raise(usable);
+        large_freed(usable);
 #else
         JE(dallocx)(p, 0);
 #endif

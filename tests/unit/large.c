@@ -62,15 +62,17 @@ int main(void) {
     pgc__large_free(zeroed);
     pgc__large_free(aligned);
 
-    /* Live bytes, then trim: 16 MiB touched and freed go back once. */
+    /* Live bytes, then trim: 16 MiB touched and freed go back once (in
+     * blocks of 512 KiB: blocks of a size never freed before, from 1 MiB,
+     * go back when they are freed, lib/large.c). */
     pgc__large_trim();
     size_t before = pgc__large_bytes_allocated();
-    unsigned char *m[4];
-    for (int i = 0; i < 4; i++)
-        memset(m[i] = pgc__large_malloc(4 * MIB, 0, 0), 1, 4 * MIB);
+    unsigned char *m[32];
+    for (int i = 0; i < 32; i++)
+        memset(m[i] = pgc__large_malloc(MIB / 2, 0, 0), 1, MIB / 2);
     CHECK(pgc__large_bytes_allocated() >= before + 16 * MIB, "allocated %zu -> %zu", before,
           pgc__large_bytes_allocated());
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 32; i++)
         pgc__large_free(m[i]);
     CHECK(pgc__large_trim() == 1, "trim found no freed pages");
     CHECK(pgc__large_trim() == 0, "a second trim found more");
