@@ -30,7 +30,9 @@
  *
  * jemalloc's own locks sit below all of these (the large path is called
  * with none of them held, or from under 3 and 4 only when giving memory
- * back), and jemalloc registers its own fork handlers.
+ * back). The embedded jemalloc's fork handlers are run by poolgc's, after
+ * 1 to 7 (large.c: registered with glibc, they ran first, and a fork while
+ * a thread started jemalloc deadlocked on the boot lock).
  *
  * Below everything, the region's tail lock (region.c: the end of the pool
  * region), taken inside 4. pgc__region_shrink, which any failed mapping may
@@ -39,7 +41,7 @@
  * child makes it anew (pgc__region_after_fork_child).
  *
  * fork: the constructor registers the only pthread_atfork handlers of
- * poolgc, below. prepare takes every lock in the order above, so that the
+ * poolgc and its jemalloc, below. prepare takes every lock in the order above, so that the
  * child finds none held mid-update; the parent releases them in reverse; the
  * child re-creates them (the GC lock held again if the forking thread held
  * it) and orphans the heaps of the threads that did not survive (heap.c). The
@@ -106,9 +108,11 @@ static void fork_prepare(void) {
     pgc__large_fork_prepare();
     pgc__valgrind_fork_prepare();
     pgc__debug_fork_prepare();
+    pgc__large_jemalloc_fork_prepare();
 }
 
 static void fork_parent(void) {
+    pgc__large_jemalloc_fork_parent();
     pgc__debug_fork_parent();
     pgc__valgrind_fork_parent();
     pgc__large_fork_parent();
@@ -120,6 +124,7 @@ static void fork_parent(void) {
 }
 
 static void fork_child(void) {
+    pgc__large_jemalloc_fork_child();
     pgc__debug_fork_child();
     pgc__valgrind_fork_child();
     pgc__large_fork_child();

@@ -454,6 +454,10 @@ PGC_INTERNAL void pgc__valgrind_fork_child(void);
 PGC_INTERNAL void pgc__large_fork_prepare(void);
 PGC_INTERNAL void pgc__large_fork_parent(void);
 PGC_INTERNAL void pgc__large_fork_child(void);
+/* jemalloc's own fork handlers, which poolgc runs after all its locks. */
+PGC_INTERNAL void pgc__large_jemalloc_fork_prepare(void);
+PGC_INTERNAL void pgc__large_jemalloc_fork_parent(void);
+PGC_INTERNAL void pgc__large_jemalloc_fork_child(void);
 
 PGC_INTERNAL void *pgc__large_malloc(size_t size, size_t alignment, int zero);
 PGC_INTERNAL void *pgc__large_malloc_plain(size_t size); /* malloc's case */

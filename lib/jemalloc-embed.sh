@@ -6,6 +6,8 @@
 #     is renamed pgc__je_NAME, so it neither shadows nor is shadowed by ours;
 #   - its calls to mmap/munmap go to pgc__je_mmap/pgc__je_munmap (lib/large.c),
 #     which record which pages belong to jemalloc;
+#   - its call to pthread_atfork goes to pgc__je_pthread_atfork (lib/large.c):
+#     poolgc's fork handlers run jemalloc's after taking poolgc's locks;
 #   - the C++ part (operator new/delete, which needs libstdc++) is left out;
 #   - its constructor is dropped: jemalloc initialises on first use, so a
 #     process that never makes a large request pays nothing for it;
@@ -26,7 +28,8 @@ malloc_usable_size mallocx rallocx xallocx sallocx dallocx sdallocx nallocx
 mallctl mallctlnametomib mallctlbymib malloc_stats_print malloc_message
 malloc_conf malloc_conf_2_conf_harder"
 for s in $public; do echo "$s pgc__je_$s"; done > ../rename.map
-printf '%s\n' "mmap pgc__je_mmap" "munmap pgc__je_munmap" >> ../rename.map
+printf '%s\n' "mmap pgc__je_mmap" "munmap pgc__je_munmap" \
+    "pthread_atfork pgc__je_pthread_atfork" >> ../rename.map
 
 for o in *.o; do
     "$objcopy" --redefine-syms=../rename.map "$o"

@@ -876,9 +876,46 @@ static inline void *jemalloc_alloc(size_t size, size_t alignment, int zero) {
  * a0 is used unchecked), so fault injection leaves those mappings alone. */
 static _Atomic int jemalloc_booted;
 /* Held while jemalloc starts, and by fork (init.c): jemalloc registers its
- * own fork handlers only at the end of its start-up, so a child forked in
- * the middle of it would find jemalloc's start-up lock held for ever. */
+ * own fork handlers in the middle of its start-up, so a child forked before
+ * that would find jemalloc's start-up lock held for ever. */
 static pthread_mutex_t boot_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* jemalloc's fork handlers. The embedded jemalloc registers them with
+ * pthread_atfork while it starts, holding the boot lock; jemalloc-embed.sh
+ * routes that call here, and init.c's handlers run them after every lock of
+ * poolgc's, the boot lock included (and first in the parent and the child).
+ * Registered with glibc, which runs the prepare handlers last registered
+ * first, they ran before poolgc's: fork took jemalloc's locks, then waited
+ * for the boot lock, held by the thread starting jemalloc, which waited for
+ * jemalloc's locks (tests/stress/fork_jemalloc_boot hung in 2 runs of 3,
+ * tests/stress/fork_threaded now and then). The shared build's jemalloc
+ * registers its own, at load time, before poolgc's: these stay NULL. */
+static void (*_Atomic jemalloc_fork_prepare)(void);
+static void (*_Atomic jemalloc_fork_parent)(void);
+static void (*_Atomic jemalloc_fork_child)(void);
+
+int pgc__je_pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+int pgc__je_pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+    atomic_store(&jemalloc_fork_parent, parent);
+    atomic_store(&jemalloc_fork_child, child);
+    atomic_store(&jemalloc_fork_prepare, prepare);
+    return 0;
+}
+
+static void run_handler(void (*_Atomic *handler)(void)) {
+    void (*h)(void) = atomic_load(handler);
+    if (h)
+        h();
+}
+void pgc__large_jemalloc_fork_prepare(void) {
+    run_handler(&jemalloc_fork_prepare);
+}
+void pgc__large_jemalloc_fork_parent(void) {
+    run_handler(&jemalloc_fork_parent);
+}
+void pgc__large_jemalloc_fork_child(void) {
+    run_handler(&jemalloc_fork_child);
+}
 
 void pgc__large_fork_prepare(void) {
     pthread_mutex_lock(&boot_lock);
