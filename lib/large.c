@@ -628,14 +628,13 @@ static size_t glibc_usable_size(const void *p) {
  *   by step, a block used once). Not under an address-space limit: the
  *   huge arena's retained address space would be lost to arena 0.
  * - Each thread counts the bytes of the blocks it frees (freed_here, from
- *   jemalloc's own count of them, freed_bytes); at every CHECK_BYTES of
+ *   jemalloc's own count of them, free_counted); at every CHECK_BYTES of
  *   them it reads jemalloc's statistics (an epoch: it merges every arena's,
  *   about 100 thousand instructions; at every 16 MiB that was 10% of
  *   bench/mixed's, at 64 MiB 2%) and purges every arena when the dirty
- *   pages are over
- *   DIRTY_MIN and over DIRTY_MULT times the pages in use and the block just
- *   freed (a program that has freed most of what it had, as glibc trims
- *   the top of its heap); or, while the program grows (pages in use at
+ *   pages are over DIRTY_MIN and over DIRTY_MULT times the pages in use and
+ *   the block just freed (a program that has freed most of what it had,
+ *   as glibc trims the top of its heap); or, while the program grows (pages in use at
  *   their highest yet, and in use plus dirty up by GROWTH since the last
  *   check), when they are over DIRTY_MIN and over a DIRTY_DIV-th of the
  *   pages in use: freed blocks too small for what the program asks now.
