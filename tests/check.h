@@ -9,6 +9,7 @@
 #ifndef POOLGC_TESTS_CHECK_H
 #define POOLGC_TESTS_CHECK_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 static int failures;
@@ -22,6 +23,15 @@ static int failures;
             failures++;                                                                            \
         }                                                                                          \
     } while (0)
+
+/* 1 when the n bytes at p all equal c. */
+static inline int check_all_bytes(const void *p, int c, size_t n) {
+    const unsigned char *b = (const unsigned char *)p; /* (a cast for C++) */
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != (unsigned char)c)
+            return 0;
+    return 1;
+}
 
 /* The epilogue of every test's main: says how many checks failed, if any, and
  * gives the exit status (0: all passed, 1: some failed). */

@@ -21,13 +21,6 @@
 #include "internal.h"
 #include "../check.h"
 
-static int all_bytes(const unsigned char *p, int c, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != c)
-            return 0;
-    return 1;
-}
-
 int main(void) {
     pgc_free(pgc_malloc(1));
     if (!pgc__region.base) {
@@ -56,8 +49,8 @@ int main(void) {
         memset(p, 0xff, pgc_usable_size(p));
         pgc_free(p);
         unsigned char *z = pgc_calloc(1, sizes[i] - 1);
-        CHECK(z && all_bytes(z, 0, pgc_usable_size(z)), "calloc(%zu) left bytes of %zu", sizes[i],
-              pgc_usable_size(z));
+        CHECK(z && check_all_bytes(z, 0, pgc_usable_size(z)), "calloc(%zu) left bytes of %zu",
+              sizes[i], pgc_usable_size(z));
         pgc_free(z);
     }
     volatile size_t half = SIZE_MAX / 2; /* not known at compile time: no warning */
@@ -71,31 +64,32 @@ int main(void) {
     memset(p, 9, 512);
     CHECK(pgc_realloc(p, 400) == p, "512 -> 400 (less than a quarter) moved");
     unsigned char *q = pgc_realloc(p, 100);
-    CHECK(q != p && pgc_usable_size(q) == 112 && all_bytes(q, 9, 100), "512 -> 100 kept %zu",
+    CHECK(q != p && pgc_usable_size(q) == 112 && check_all_bytes(q, 9, 100), "512 -> 100 kept %zu",
           pgc_usable_size(q));
     /* Medium blocks: kept within their class (one byte above the class
      * below) or shrinking by less than a quarter, moved otherwise. */
     unsigned char *m = pgc_realloc(q, PGC_MEDIUM_LIMIT);
     size_t below = pgc_class_size(PGC_NUM_CLASSES - 1);
-    CHECK(m && pgc_in_region(m) && pgc_usable_size(m) == PGC_MEDIUM_LIMIT && all_bytes(m, 9, 100),
+    CHECK(m && pgc_in_region(m) && pgc_usable_size(m) == PGC_MEDIUM_LIMIT &&
+              check_all_bytes(m, 9, 100),
           "100 -> %zu not moved to the largest medium class", (size_t)PGC_MEDIUM_LIMIT);
     memset(m, 9, PGC_MEDIUM_LIMIT);
     CHECK(pgc_realloc(m, below + 1) == m, "%zu -> %zu (the same class) moved",
           (size_t)PGC_MEDIUM_LIMIT, below + 1);
     unsigned char *m2 = pgc_realloc(m, below);
-    CHECK(m2 != m && pgc_usable_size(m2) == below && all_bytes(m2, 9, below),
+    CHECK(m2 != m && pgc_usable_size(m2) == below && check_all_bytes(m2, 9, below),
           "%zu -> %zu (a class below, shrinking by a third) kept", (size_t)PGC_MEDIUM_LIMIT, below);
     CHECK(pgc_realloc(m2, below * 3 / 4 + 16) == m2, "%zu -> %zu (less than a quarter) moved",
           below, below * 3 / 4 + 16);
     unsigned char *l = pgc_realloc(m2, 3 * PGC_MEDIUM_LIMIT);
-    CHECK(l && !pgc_in_region(l) && all_bytes(l, 9, below * 3 / 4),
+    CHECK(l && !pgc_in_region(l) && check_all_bytes(l, 9, below * 3 / 4),
           "medium -> %zu not moved to jemalloc", (size_t)3 * PGC_MEDIUM_LIMIT);
     unsigned char *md = pgc_realloc(l, 1000);
     CHECK(md && pgc_in_region(md) && pgc_pool_of(md)->cls == pgc_medium_class(1000) &&
-              all_bytes(md, 9, 1000),
+              check_all_bytes(md, 9, 1000),
           "%zu -> 1000 not moved to a medium pool", (size_t)3 * PGC_MEDIUM_LIMIT);
     unsigned char *s = pgc_realloc(md, 200);
-    CHECK(s && pgc_in_region(s) && pgc_usable_size(s) == 208 && all_bytes(s, 9, 200),
+    CHECK(s && pgc_in_region(s) && pgc_usable_size(s) == 208 && check_all_bytes(s, 9, 200),
           "1000 -> 200 not moved to a small pool");
     CHECK(pgc_realloc(s, 0) == NULL, "realloc(p, 0) returned a block");
 

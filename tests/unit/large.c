@@ -21,13 +21,6 @@ extern void *__libc_malloc(size_t);
 
 #define MIB ((size_t)1 << 20)
 
-static int all_bytes(const unsigned char *p, int c, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != c)
-            return 0;
-    return 1;
-}
-
 int main(void) {
     errno = EDOM;
     unsigned char *p = pgc__large_malloc(1000, 0, 0);
@@ -42,7 +35,7 @@ int main(void) {
     CHECK(pgc__large_malloc((size_t)PTRDIFF_MAX + 1, 0, 0) == NULL && errno == ENOMEM,
           "PTRDIFF_MAX + 1 malloc");
     unsigned char *q = pgc__large_realloc(p, 100000);
-    CHECK(q && all_bytes(q, 0xab, usable), "growing lost the contents");
+    CHECK(q && check_all_bytes(q, 0xab, usable), "growing lost the contents");
     pgc__large_free(q);
 
     unsigned char *big = pgc__large_malloc(MIB, 0, 0);
@@ -56,9 +49,10 @@ int main(void) {
     pgc__large_free(dirty);
     unsigned char *zeroed = pgc__large_malloc(5000, 0, 1);
     unsigned char *aligned = pgc__large_malloc(100, 4096, 1);
-    CHECK(zeroed && all_bytes(zeroed, 0, pgc__large_usable_size(zeroed)), "zero flag ignored");
-    CHECK(aligned && (uintptr_t)aligned % 4096 == 0 && all_bytes(aligned, 0, 100), "aligned %p",
-          (void *)aligned);
+    CHECK(zeroed && check_all_bytes(zeroed, 0, pgc__large_usable_size(zeroed)),
+          "zero flag ignored");
+    CHECK(aligned && (uintptr_t)aligned % 4096 == 0 && check_all_bytes(aligned, 0, 100),
+          "aligned %p", (void *)aligned);
     pgc__large_free(zeroed);
     pgc__large_free(aligned);
 
@@ -83,7 +77,7 @@ int main(void) {
     CHECK(g_usable >= 100 && g_usable < 100 + 4 * sizeof(size_t), "glibc block: %zu", g_usable);
     memset(g, 0x5a, 100);
     g = pgc__large_realloc(g, 300);
-    CHECK(g && all_bytes(g, 0x5a, 100) && pgc__large_usable_size(g) >= 300, "glibc realloc");
+    CHECK(g && check_all_bytes(g, 0x5a, 100) && pgc__large_usable_size(g) >= 300, "glibc realloc");
     pgc__large_free(g);
 #endif
     return check_done();

@@ -34,13 +34,6 @@
 #define MIB ((size_t)1 << 20)
 #define GIB ((size_t)1 << 30)
 
-static int all_bytes(const unsigned char *p, int c, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != c)
-            return 0;
-    return 1;
-}
-
 /* The bytes of address space the process holds (VmSize). */
 static size_t vm_size(void) {
     FILE *f = fopen("/proc/self/status", "r");
@@ -56,7 +49,7 @@ static size_t vm_size(void) {
 
 static void calls(void) {
     unsigned char *p = pgc__os_map(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_NORESERVE);
-    CHECK(p != MAP_FAILED && (uintptr_t)p % PAGE == 0 && all_bytes(p, 0, 4 * PAGE),
+    CHECK(p != MAP_FAILED && (uintptr_t)p % PAGE == 0 && check_all_bytes(p, 0, 4 * PAGE),
           "map: %p not zeroed pages", (void *)p);
     errno = EDOM;
     unsigned char *q = pgc__os_map(NULL, PAGE, PROT_READ, 0);
@@ -68,13 +61,13 @@ static void calls(void) {
 
     memset(p, 0x77, 4 * PAGE);
     CHECK(pgc__os_protect(p, PAGE, PROT_NONE) == 0 && pgc__os_protect(p, PAGE, PROT_READ) == 0 &&
-              all_bytes(p, 0x77, PAGE),
+              check_all_bytes(p, 0x77, PAGE),
           "protect lost the contents");
     errno = 0;
     CHECK(pgc__os_protect(p + 1, PAGE, PROT_READ) == -1 && errno == EINVAL,
           "protect of an unaligned address");
-    CHECK(pgc__os_advise(p + PAGE, PAGE, MADV_DONTNEED) == 0 && all_bytes(p + PAGE, 0, PAGE) &&
-              all_bytes(p + 2 * PAGE, 0x77, 2 * PAGE),
+    CHECK(pgc__os_advise(p + PAGE, PAGE, MADV_DONTNEED) == 0 &&
+              check_all_bytes(p + PAGE, 0, PAGE) && check_all_bytes(p + 2 * PAGE, 0x77, 2 * PAGE),
           "MADV_DONTNEED: not zeroed, or beyond its range");
     CHECK(pgc__os_unmap(p, 4 * PAGE) == 0, "unmap");
 }
