@@ -29,12 +29,15 @@
 
 static long threads = 2, slots = 5000, gens = 20, iters = 300000, min = 8, max = 1000;
 
+/* One cache line each: chains run on different threads, and two chains in
+ * one line would make every step of each a cache miss (false sharing),
+ * which then depends on where the allocator put the array. */
 struct chain {
     char **table;
     long gen;
     uint64_t rng;
     unsigned long sum;
-};
+} __attribute__((aligned(64)));
 
 static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
@@ -42,14 +45,19 @@ static long chains_done;
 
 static void *serve(void *arg) {
     struct chain *c = arg;
+    char **table = c->table;
+    uint64_t rng = c->rng;
+    unsigned long sum = c->sum;
     for (long it = 0; it < iters; it++) {
-        size_t i = (size_t)(bench_rand(&c->rng) % (uint64_t)slots);
-        size_t n = bench_range(&c->rng, (size_t)min, (size_t)max);
-        c->sum += (unsigned char)c->table[i][0];
-        free(c->table[i]);
-        c->table[i] = malloc(n);
-        memset(c->table[i], (int)it, n < 16 ? n : 16);
+        size_t i = (size_t)(bench_rand(&rng) % (uint64_t)slots);
+        size_t n = bench_range(&rng, (size_t)min, (size_t)max);
+        sum += (unsigned char)table[i][0];
+        free(table[i]);
+        table[i] = malloc(n);
+        memset(table[i], (int)it, n < 16 ? n : 16);
     }
+    c->rng = rng;
+    c->sum = sum;
     if (++c->gen < gens) {
         /* hand the table to a successor and exit with our blocks still live */
         pthread_t next;
@@ -80,7 +88,8 @@ int main(int argc, char **argv) {
     bench_args(argc, argv, params);
 
     /* the first tables are filled by the main thread, as in the original */
-    struct chain *c = calloc((size_t)threads, sizeof *c);
+    struct chain *c = aligned_alloc(64, (size_t)threads * sizeof *c);
+    memset(c, 0, (size_t)threads * sizeof *c);
     for (long t = 0; t < threads; t++) {
         c[t].rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(t + 1);
         c[t].table = malloc((size_t)slots * sizeof *c[t].table);
