@@ -1055,22 +1055,10 @@ static inline int growth_flags(size_t size) {
     return 0;
 }
 
-void *pgc__large_realloc(void *p, size_t size) {
-    if (pgc_unlikely(size > PTRDIFF_MAX || larger_than_memory(size))) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    if (!jemalloc_owns(p))
-        return pgc_unlikely(pgc__valgrind_aside) ? pgc__valgrind_realloc(p, size)
-                                                 : __libc_realloc(p, size);
-    count_request();
-    /* A new size within the usable size keeps the block, as glibc does
-     * (string builders realloc on every append), except a big shrink of a
-     * large extent, which jemalloc trims in place. Blocks of jemalloc's slab
-     * classes (up to 14 KiB) cannot shrink in place: they stay as they are. */
-    size_t usable = JE(sallocx)(p, 0);
-    if (size <= usable && (size > usable / 2 || usable <= JEMALLOC_SLAB_MAX))
-        return p;
+/* The rest of pgc__large_realloc, whose common case (the block keeps its
+ * size: a string builder's append) then saves no registers: jemalloc
+ * resizes or moves block p, of `usable` bytes, to `size`. */
+static PGC_NOINLINE void *realloc_resized(void *p, size_t size, size_t usable) {
     int saved = errno;
     pgc_prof_on_large_free(p); /* for the profiler, a free and a malloc */
     /* Growing big under a limit, jemalloc retaining: into arena 0 and its
@@ -1108,6 +1096,25 @@ void *pgc__large_realloc(void *p, size_t size) {
     pgc_prof_on_large_malloc(q, size);
     errno = q ? saved : ENOMEM;
     return q;
+}
+
+void *pgc__large_realloc(void *p, size_t size) {
+    if (pgc_unlikely(size > PTRDIFF_MAX || larger_than_memory(size))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (!jemalloc_owns(p))
+        return pgc_unlikely(pgc__valgrind_aside) ? pgc__valgrind_realloc(p, size)
+                                                 : __libc_realloc(p, size);
+    count_request();
+    /* A new size within the usable size keeps the block, as glibc does
+     * (string builders realloc on every append), except a big shrink of a
+     * large extent, which jemalloc trims in place. Blocks of jemalloc's slab
+     * classes (up to 14 KiB) cannot shrink in place: they stay as they are. */
+    size_t usable = JE(sallocx)(p, 0);
+    if (size <= usable && (size > usable / 2 || usable <= JEMALLOC_SLAB_MAX))
+        return p;
+    return realloc_resized(p, size, usable);
 }
 
 /* Purge jemalloc's freed pages when a second has passed since the last
