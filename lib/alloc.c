@@ -36,8 +36,8 @@ PGC_API void *pgc_calloc(size_t nmemb, size_t size) {
         void *p = pgc_malloc_fast(bytes);
         /* Zero the whole block: malloc_usable_size promises all of it. */
         if (pgc_likely(p != NULL)) {
-            if (pgc_in_region(p))
-                memset(p, 0, pgc_pool_of(p)->block_size);
+            if (pgc_in_region(p)) /* a block of bytes' class */
+                memset(p, 0, pgc_class_size(pgc_size_class(bytes)));
             else
                 memset(p, 0, pgc__large_usable_size(p));
         }
@@ -136,11 +136,20 @@ static PGC_COLD void double_free(const pgc_pool *pool, void *p) {
 /* Is block on the pool's free list? Owner only; the walk is bounded by what
  * the pool holds, so a corrupted list cannot hang it. */
 static int on_free_list(const pgc_pool *pool, const pgc_block *block) {
-    uint32_t limit = PGC_POOL_SIZE / pool->block_size;
+    uint32_t limit = (uint32_t)(pgc_pool_bytes(pool) / pool->block_size);
     for (const pgc_block *b = pool->free; b && limit; b = b->next, limit--)
         if (b == block)
             return 1;
     return 0;
+}
+
+/* The owner's free of block into pool, as the fast path does it. */
+static inline void push_local(pgc_block *block, pgc_pool *pool, pgc_heap *heap) {
+    block->next = pool->free;
+    block->freed_mark = pgc_freed_mark(block);
+    pool->free = block;
+    if (--pool->used == 0 || pool->slow_free)
+        pgc__heap_free_local_slow(heap, pool);
 }
 
 /* The owner frees a block that carries the freed mark: a double free if the
@@ -149,26 +158,27 @@ static PGC_NOINLINE void free_marked_local(pgc_block *block, pgc_pool *pool, pgc
     pgc__pool_reclaim_remote(pool);
     if (on_free_list(pool, block))
         double_free(pool, block);
-    block->next = pool->free;
-    block->freed_mark = pgc_freed_mark(block);
-    pool->free = block;
-    if (--pool->used == 0 || pool->slow_free)
-        pgc__heap_free_local_slow(heap, pool);
+    push_local(block, pool, heap);
 }
 
-/* Frees the fast path does not finish: blocks of another thread's pool, and
- * blocks that carry the freed mark. A remote freer cannot see the owner's
- * lists: a mark there is taken as the double free it almost surely is
- * (pushing the block again would link it to itself). Every call is in tail
- * position, so that the remote free, the common case, saves no register. */
+/* Frees the fast path does not finish: blocks of another thread's pool,
+ * blocks in a wide pool's later slots (pool, the slot's header, is then a
+ * follower), and blocks that carry the freed mark. A remote freer cannot
+ * see the owner's lists: a mark there is taken as the double free it almost
+ * surely is (pushing the block again would link it to itself). Every call
+ * is in tail position, so that the remote free saves no register. */
 void pgc__alloc_free_pool_slow(void *p, pgc_pool *pool, pgc_heap *heap) {
     if (pgc_debug_takes()) {
         pgc__debug_free(p); /* POOLGC_DEBUG: every pool free comes here (debug.h) */
         return;
     }
     pgc_block *block = p;
+    pool = pool->lead;
     if (pool->owner == heap) {
-        free_marked_local(block, pool, heap);
+        if (pgc_likely(block->freed_mark != pgc_freed_mark(p)))
+            push_local(block, pool, heap); /* a follower's block */
+        else
+            free_marked_local(block, pool, heap);
         return;
     }
     if (pgc_unlikely(block->freed_mark == pgc_freed_mark(p)))

@@ -117,14 +117,21 @@ static int unlist_if_full(pgc_heap *heap, pgc_pool *pool) {
     return 0;
 }
 
+/* The index of pools `slots` wide in heap->spare_pools. */
+static unsigned spare_index(unsigned slots) {
+    return slots != 1;
+}
+
 /* An empty pool goes to the heap's spares, or back to the region when the
  * heap has enough (or is being given up: keep_spare 0). */
 static void pool_retire(pgc_heap *heap, pgc_pool *pool, int keep_spare) {
-    if (keep_spare && heap->spare_count < PGC_HEAP_SPARE_POOLS) {
+    unsigned w = spare_index(pool->slots);
+    size_t bytes = pgc_pool_bytes(pool);
+    if (keep_spare && heap->spare_bytes + bytes <= PGC_HEAP_SPARE_BYTES) {
         pool->cls = 0;
-        pool->next = heap->spare_pools;
-        heap->spare_pools = pool;
-        heap->spare_count++;
+        pool->next = heap->spare_pools[w];
+        heap->spare_pools[w] = pool;
+        heap->spare_bytes += bytes;
     } else {
         pgc__region_give_pool(pool);
     }
@@ -138,12 +145,14 @@ static void retire_empty_pool(pgc_heap *heap, pgc_pool *pool, int keep) {
 }
 
 static void give_back_spares(pgc_heap *heap) {
-    while (heap->spare_pools) {
-        pgc_pool *pool = heap->spare_pools;
-        heap->spare_pools = pool->next;
-        pgc__region_give_pool(pool);
+    for (unsigned w = 0; w < 2; w++) {
+        while (heap->spare_pools[w]) {
+            pgc_pool *pool = heap->spare_pools[w];
+            heap->spare_pools[w] = pool->next;
+            pgc__region_give_pool(pool);
+        }
     }
-    heap->spare_count = 0;
+    heap->spare_bytes = 0;
 }
 
 /* Relist the full pools other threads freed into. */
@@ -180,11 +189,12 @@ static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
         if (pass == 0)
             take_returned(heap);
     }
-    pool = heap->spare_pools;
+    unsigned slots = pgc_class_slots(cls), w = spare_index(slots);
+    pool = heap->spare_pools[w];
     if (pool) {
-        heap->spare_pools = pool->next;
-        heap->spare_count--;
-    } else if (!(pool = pgc__region_take_pool())) {
+        heap->spare_pools[w] = pool->next;
+        heap->spare_bytes -= pgc_pool_bytes(pool);
+    } else if (!(pool = pgc__region_take_pool(slots))) {
         return NULL;
     }
     pgc__pool_init(pool, heap, cls);
@@ -367,12 +377,16 @@ void pgc__heap_check(const pgc_heap *heap) {
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++)
         check_class(heap, cls);
     pgc_verify(heap->current[0] == heap->current[1]);
-    unsigned spares = 0;
-    for (const pgc_pool *pool = heap->spare_pools; pool; pool = pool->next) {
-        pgc_verify(pool->cls == 0 && pool->used == 0 && pool->owner == heap);
-        pgc_verify(++spares <= PGC_HEAP_SPARE_POOLS);
+    size_t spare_bytes = 0;
+    for (unsigned w = 0; w < 2; w++) {
+        for (const pgc_pool *pool = heap->spare_pools[w]; pool; pool = pool->next) {
+            pgc_verify(pool->cls == 0 && pool->used == 0 && pool->owner == heap);
+            pgc_verify(spare_index(pool->slots) == w && pool->lead == pool);
+            spare_bytes += pgc_pool_bytes(pool);
+            pgc_verify(spare_bytes <= PGC_HEAP_SPARE_BYTES);
+        }
     }
-    pgc_verify(spares == heap->spare_count);
+    pgc_verify(spare_bytes == heap->spare_bytes);
 }
 
 /* ---- heaps and threads ---------------------------------------------------- */

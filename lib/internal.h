@@ -19,14 +19,21 @@
  *        |
  *        v  PGC_SLOTS_PER_ARENA slots of PGC_POOL_SIZE, each aligned to it
  *   +---------+--------+--------+-- ... --+
- *   | headers | pool 1 | pool 2 |         |   slot 0: the PGC_POOLS_PER_ARENA
- *   +---------+--------+--------+-- ... --+   pool headers, PGC_POOL_HEADER_SIZE
- *                                             each, side by side
+ *   | headers | pool 1 | pool 2 |         |   slot 0: a header per slot,
+ *   +---------+--------+--------+-- ... --+   PGC_POOL_HEADER_SIZE each, side
+ *                                             by side
  *                  |
  *                  v  one size class per pool, blocks only
  *   +-------+-------+-------+-- ... --+
  *   | block | block | block |         |   small: 32 .. 1024 blocks
- *   +-------+-------+-------+-- ... --+   medium: 28 .. 2
+ *   +-------+-------+-------+-- ... --+   medium: 113 .. 2
+ *
+ * An arena holds pools of one width: small pools of one slot each
+ * (PGC_POOLS_PER_ARENA of them), or medium pools of PGC_WIDE_SLOTS slots
+ * (PGC_WIDE_POOL_SIZE), which start at the slots that are multiples of
+ * PGC_WIDE_SLOTS (PGC_WIDE_POOLS_PER_ARENA; slots 1 .. PGC_WIDE_SLOTS - 1 stay
+ * unused). A wide pool's header is its first slot's; the headers of its
+ * other slots, its followers, have no owner and name it as their lead.
  *
  * Pool headers live together at the start of their arena, not at the start
  * of their pool as in pymalloc: pool-aligned headers all fall in the same
@@ -35,7 +42,10 @@
  * 3000-object churn).
  *
  * - "Is p a pool block?" is one subtraction and one compare against the
- *   region; its pool header is found from p's arena and slot (pgc_pool_of).
+ *   region; the header of its slot is found from p's arena and slot
+ *   (pgc_slot_pool), and its pool's header is that one's lead (pgc_pool_of).
+ *   The free fast path reads the slot's header only: a follower's has no
+ *   owner, so a free into a wide pool's later slots takes the slow path.
  * - A pool belongs to one thread heap at a time (pool->owner). Only the owner
  *   touches pool->free and the list links; other threads return blocks with
  *   an atomic push onto pool->remote.
@@ -98,36 +108,47 @@ PGC_INTERNAL void pgc__message_assert_fail(const char *what, const char *file, i
 #define PGC_ARENA_SIZE ((size_t)1 << PGC_ARENA_SHIFT)        /* 1 MiB */
 #define PGC_SLOTS_PER_ARENA (PGC_ARENA_SIZE / PGC_POOL_SIZE) /* 64 */
 #define PGC_POOLS_PER_ARENA (PGC_SLOTS_PER_ARENA - 1)        /* slot 0: headers */
+/* Medium pools: PGC_WIDE_SLOTS slots each, in arenas of their own. */
+#define PGC_WIDE_SLOTS 4
+#define PGC_WIDE_POOL_SIZE (PGC_WIDE_SLOTS * PGC_POOL_SIZE) /* 64 KiB */
+#define PGC_WIDE_POOLS_PER_ARENA (PGC_SLOTS_PER_ARENA / PGC_WIDE_SLOTS - 1)
 
 #define PGC_PAGE_SIZE ((size_t)4096)
-#define PGC_HEAP_SPARE_POOLS 8 /* empty pools a heap keeps */
+#define PGC_HEAP_SPARE_BYTES ((size_t)128 << 10) /* empty pools a heap keeps, in bytes */
 /* Default pool region: address space only (PROT_NONE, MAP_NORESERVE) until
  * arenas are carved from it. POOLGC_REGION overrides it. */
 #define PGC_REGION_DEFAULT ((size_t)64 << 30)
 
 /* The medium tier: requests above PGC_SMALL_MAX up to PGC_MEDIUM_LIMIT (or
- * the lower POOLGC_MEDIUM_MAX), from pools of the same PGC_POOL_SIZE, so
- * that pgc_pool_of and the free fast path are the same for every pool.
- * A medium class is named here by the blocks one pool of it holds, n; its
+ * the lower POOLGC_MEDIUM_MAX), from wide pools (PGC_WIDE_POOL_SIZE). A
+ * medium class is named here by the blocks one pool of it holds, n; its
  * block size is the largest multiple of PGC_ALIGNMENT that fits n times in
- * a pool (PGC_MEDIUM_SIZE): 576, 640, ... 5456, 8192 bytes.
+ * a pool (PGC_MEDIUM_SIZE): 576, 640, ... 21840, 32768 bytes.
+ *
+ * Why wide pools: with 16 KiB pools of 2 to 28 blocks (and a limit of
+ * 8 KiB), a pool ran dry or came back on almost every third malloc and
+ * free of a medium churn, and a 4.3 KiB block (a database page and its
+ * header) took a 5456-byte one. bench/medium.c: 123.4 million instructions
+ * then, 94.2 with wide pools; 8-32 KiB requests went to jemalloc, whose
+ * extents cost 2.6 times as much (bench/medium.c max=32768).
  *
  * Waste, internal and tail together: a pool full of the worst request of a
  * class (one byte above the class below) leaves unused at most 1/8 of the
- * pool in every class of n >= 7 blocks (up to 2336 bytes), where the list
+ * pool in every class of n >= 7 blocks (up to 9360 bytes), where the list
  * below is as dense as that needs. A class of fewer blocks cannot do better
- * than 1/(n + 1), which a 16 KiB pool gives it: 14.4%, 17.0%, 20.3%, 25.0%
- * and 33.4% for the last five (2720, 3264, 4096, 5456, 8192 bytes).
- * Powers of two from 1024 up are classes of their own, without waste.
- * tests/unit/size_class.c checks all of this. */
+ * than 1/(n + 1): 14.3%, 16.7%, 20.0%, 25.0% and 33.4% for the last five
+ * (10912, 13104, 16384, 21840, 32768 bytes). Powers of two from 1024 up are
+ * classes of their own, without waste. tests/unit/size_class.c checks all
+ * of this. */
 #define PGC_MEDIUM_BLOCKS(X)                                                                       \
-    X(28), X(25), X(23), X(21), X(19), X(17), X(16), X(14), X(13), X(12), X(11), X(10), X(9),      \
-        X(8), X(7), X(6), X(5), X(4), X(3), X(2)
-#define PGC_MEDIUM_SIZE(blocks) ((PGC_POOL_SIZE / (blocks)) & ~(size_t)(PGC_ALIGNMENT - 1))
-#define PGC_MEDIUM_CLASSES 20 /* entries of PGC_MEDIUM_BLOCKS (the compiler checks) */
-/* The largest class, the last of the list: two blocks a pool, 8 KiB. */
+    X(113), X(102), X(91), X(80), X(71), X(63), X(56), X(50), X(45), X(40), X(36), X(32), X(28),   \
+        X(25), X(22), X(20), X(18), X(16), X(14), X(13), X(12), X(11), X(10), X(9), X(8), X(7),    \
+        X(6), X(5), X(4), X(3), X(2)
+#define PGC_MEDIUM_SIZE(blocks) ((PGC_WIDE_POOL_SIZE / (blocks)) & ~(size_t)(PGC_ALIGNMENT - 1))
+#define PGC_MEDIUM_CLASSES 31 /* entries of PGC_MEDIUM_BLOCKS (the compiler checks) */
+/* The largest class, the last of the list: two blocks a pool, 32 KiB. */
 #define PGC_MEDIUM_LIMIT PGC_MEDIUM_SIZE(2)
-#define PGC_NUM_CLASSES (PGC_SMALL_CLASSES + PGC_MEDIUM_CLASSES) /* 52: 1..52 */
+#define PGC_NUM_CLASSES (PGC_SMALL_CLASSES + PGC_MEDIUM_CLASSES) /* 63: 1..63 */
 
 /* size_class.c: the block size of each medium class (class
  * PGC_SMALL_CLASSES + 1 + i is entry i), and the class of every 16-byte step
@@ -159,6 +180,11 @@ static inline size_t pgc_class_size(unsigned cls) {
     if (cls <= PGC_SMALL_CLASSES)
         return (size_t)cls << PGC_ALIGNMENT_SHIFT;
     return pgc__size_class_medium[cls - PGC_SMALL_CLASSES - 1];
+}
+/* Slots a pool of class cls spans: 1 for the small tier, PGC_WIDE_SLOTS for
+ * the medium tier. */
+static inline unsigned pgc_class_slots(unsigned cls) {
+    return cls <= PGC_SMALL_CLASSES ? 1 : PGC_WIDE_SLOTS;
 }
 
 /* ---- blocks and pools --------------------------------------------------- */
@@ -212,8 +238,9 @@ struct pgc_heap;
  *                  FULL clear; the owner takes the stack at its next refill:
  *                  listed again, or spare if nothing in it is in use.
  *   spare          empty (used 0), kept by its heap on heap->spare_pools (cls
- *                  0, at most PGC_HEAP_SPARE_POOLS) for the next pool it
- *                  needs, of any class: listed again when taken.
+ *                  0, PGC_HEAP_SPARE_BYTES at most) for the next
+ *                  pool it needs, of any class of its width: listed again
+ *                  when taken.
  *   free           on its arena's free list (owner NULL), after a heap gave
  *                  it back (pgc__region_give_pool); taken before carving.
  *
@@ -226,9 +253,10 @@ struct pgc_heap;
  *   |remote list|            <=  used
  *
  * (blocks on the remote list are still counted in `used` until the owner
- * takes them back). For an arena, with slot 0 holding the headers:
+ * takes them back). For an arena, with slot 0 holding the headers, whose
+ * pools span `width` slots each:
  *
- *   nfree  ==  |free pools|  +  (PGC_SLOTS_PER_ARENA - next_carve)
+ *   nfree  ==  |free pools|  +  (PGC_SLOTS_PER_ARENA - next_carve) / width
  */
 typedef struct pgc_pool {
     /* --- first cache line: the owner's, written on every malloc and free --- */
@@ -241,12 +269,16 @@ typedef struct pgc_pool {
     uint32_t max_offset;   /* last offset a block may start at */
     struct pgc_pool *next; /* heap class list (or arena free-pool list) */
     struct pgc_pool *prev;
-    struct pgc_pool *returned_next; /* link on owner->returned */
+    uint32_t slots; /* slots the pool spans: 1, or PGC_WIDE_SLOTS (0: a follower) */
     /* --- second cache line: what other threads read and write. Kept apart so
      * that a consumer thread's frees do not fight the producer's mallocs over
-     * one line. --- */
-    _Alignas(64) struct pgc_heap *owner; /* the heap allocating from this pool */
+     * one line. The lead is here, beside the owner: a free the fast path
+     * sends on (a follower has no owner) finds it in the line it just read. */
+    _Alignas(64) struct pgc_heap *owner; /* the heap allocating from this pool; NULL:
+                                          * none, or a follower */
     _Atomic uintptr_t remote;            /* blocks freed by other threads | FULL bit */
+    struct pgc_pool *returned_next;      /* link on owner->returned (by a remote freer) */
+    struct pgc_pool *lead; /* the pool this slot is part of: itself, but for a follower */
 } pgc_pool;
 
 /* Headers take two cache lines each, side by side in slot 0 of their arena. */
@@ -255,12 +287,23 @@ _Static_assert(sizeof(pgc_pool) <= PGC_POOL_HEADER_SIZE, "pool header outgrew it
 _Static_assert(PGC_SLOTS_PER_ARENA *PGC_POOL_HEADER_SIZE <= PGC_POOL_SIZE,
                "headers overflow slot 0");
 
-/* The header of the pool that block p lies in. */
-static inline pgc_pool *pgc_pool_of(const void *p) {
+/* The header of the slot that block p lies in: its pool's header, unless p
+ * is in a wide pool's later slots (a follower, whose lead is the pool). */
+static inline pgc_pool *pgc_slot_pool(const void *p) {
     uintptr_t a = (uintptr_t)p;
     uintptr_t arena = a & ~(uintptr_t)(PGC_ARENA_SIZE - 1);
     uintptr_t slot = (a >> PGC_POOL_SHIFT) & (PGC_SLOTS_PER_ARENA - 1);
     return (pgc_pool *)(arena + slot * PGC_POOL_HEADER_SIZE);
+}
+
+/* The header of the pool that block p lies in. */
+static inline pgc_pool *pgc_pool_of(const void *p) {
+    return pgc_slot_pool(p)->lead;
+}
+
+/* Bytes of blocks a pool spans. */
+static inline size_t pgc_pool_bytes(const pgc_pool *pool) {
+    return (size_t)pool->slots << PGC_POOL_SHIFT;
 }
 
 /* The first block of a pool. */
@@ -293,11 +336,13 @@ typedef struct pgc_heap {
     enum pgc_heap_state state;
     struct pgc_heap *next_heap;      /* all heaps, ever (heaps are never freed) */
     struct pgc_heap *next_abandoned; /* on the abandoned list */
-    /* Empty pools kept for the next pool this heap needs, of any class (cls
-     * 0, linked by next): spares the region lock and arena churn when a
-     * program frees a structure and builds the next one. */
-    pgc_pool *spare_pools;
-    unsigned spare_count;
+    /* Empty pools kept for the next pool this heap needs, of any class of
+     * their width (cls 0, linked by next; [0]: small pools, [1]: wide
+     * ones; PGC_HEAP_SPARE_BYTES at most, in all): spares the region lock
+     * and arena churn when a program frees a structure and builds the next
+     * one. */
+    pgc_pool *spare_pools[2];
+    size_t spare_bytes;
     /* POOLGC_PROF: what the heap profiler knows of this heap's classes
      * (prof.h); NULL when not profiling. */
     struct pgc_prof_heap *prof;
@@ -333,7 +378,9 @@ PGC_INTERNAL int pgc__region_init(size_t size);
 /* Give the address space reserved but never carved back to the OS (after a
  * mapping failed with ENOMEM). Any thread, any lock held. 1: some went back. */
 PGC_INTERNAL int pgc__region_shrink(void);
-PGC_INTERNAL pgc_pool *pgc__region_take_pool(void); /* NULL: region exhausted */
+/* A pool of `slots` slots (1 or PGC_WIDE_SLOTS), its header's lead and
+ * slots set (and its followers'); NULL: region exhausted. */
+PGC_INTERNAL pgc_pool *pgc__region_take_pool(unsigned slots);
 PGC_INTERNAL void pgc__region_give_pool(pgc_pool *pool);
 PGC_INTERNAL int pgc__region_trim(void); /* purge cached empty arenas */
 PGC_INTERNAL void pgc__region_lock(void);

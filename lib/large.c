@@ -115,9 +115,9 @@ extern void *__libc_realloc(void *, size_t);
 
 #ifdef POOLGC_JEMALLOC_EMBEDDED
 /* How the embedded jemalloc is tuned for its role (see poolgc(3)). It
- * serves only what the pools do not (above the medium limit, 8 KiB or
- * more), so few requests, larger ones. Figures: 2-core machine, peers in
- * the same run.
+ * serves only what the pools do not (above the medium limit, 32 KiB; the
+ * figures below were measured when it was 8 KiB), so few requests, larger
+ * ones. Figures: 2-core machine, peers in the same run.
  * - dss:disabled: never touch brk, which programs and glibc own;
  * - dirty_decay_ms:-1: jemalloc itself never purges freed pages by time.
  *   With decay on (any time from 1 s to 5 min), churn of 5-25 MiB blocks

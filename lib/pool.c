@@ -1,6 +1,7 @@
 /*
- * pool.c - one pool: PGC_POOL_SIZE bytes of blocks of one size class, of
- * either tier (small: 32 to 1024 blocks; medium: 28 down to 2).
+ * pool.c - one pool: blocks of one size class, of either tier (small: a
+ * PGC_POOL_SIZE slot of 32 to 1024 blocks; medium: PGC_WIDE_POOL_SIZE of 113
+ * down to 2).
  *
  *   +-------+-------+-------+---------------------------+
  *   | block | block | block |  never used (next_offset) |
@@ -15,8 +16,11 @@
  */
 #include "internal.h"
 
+/* pool: a pool as the region hands it out, of cls's width (its lead and
+ * slots set). */
 void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls) {
     size_t size = pgc_class_size(cls);
+    pgc_assert(pool->lead == pool && pool->slots == pgc_class_slots(cls));
     pool->free = NULL;
     pool->used = 0;
     pool->slow_free = 0;
@@ -25,7 +29,7 @@ void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls) {
     pool->block_size = (uint32_t)size;
     pool->cls = cls;
     pool->next_offset = 0;
-    pool->max_offset = (uint32_t)(PGC_POOL_SIZE - size);
+    pool->max_offset = (uint32_t)(pgc_pool_bytes(pool) - size);
     pool->next = pool->prev = pool->returned_next = NULL;
 }
 
@@ -63,7 +67,7 @@ void pgc__pool_reclaim_remote(pgc_pool *pool) {
     if (word == 0 || word == PGC_REMOTE_FULL)
         return;
     pgc_block *head = (pgc_block *)atomic_exchange_explicit(&pool->remote, 0, memory_order_acquire);
-    uint32_t n = 1, capacity = PGC_POOL_SIZE / pool->block_size;
+    uint32_t n = 1, capacity = (uint32_t)(pgc_pool_bytes(pool) / pool->block_size);
     pgc_block *tail = head;
     while (tail->next) {
         tail = tail->next;
@@ -77,14 +81,15 @@ void pgc__pool_reclaim_remote(pgc_pool *pool) {
     pool->used -= n;
 }
 
-/* The pool's invariants (internal.h), for a pool of either tier: its class
- * and block size agree, whole blocks are carved, the free list stays inside
+/* The pool's invariants (internal.h), for a pool of either tier: it is its
+ * own lead, its class, width and block size agree, whole blocks are carved, the free list stays inside
  * the carved blocks, starts each on a block boundary, has no cycle, and with
  * `used` accounts for every carved block. */
 void pgc__pool_check(const pgc_pool *pool) {
     pgc_verify(pool->cls >= 1 && pool->cls <= PGC_NUM_CLASSES);
     pgc_verify(pool->block_size == pgc_class_size(pool->cls));
-    pgc_verify(pool->max_offset == PGC_POOL_SIZE - pool->block_size);
+    pgc_verify(pool->lead == pool && pool->slots == pgc_class_slots(pool->cls));
+    pgc_verify(pool->max_offset == pgc_pool_bytes(pool) - pool->block_size);
     pgc_verify(pool->next_offset <= pool->max_offset + pool->block_size);
     pgc_verify(pool->next_offset % pool->block_size == 0); /* whole blocks carved */
     uintptr_t data = (uintptr_t)pgc_pool_data(pool);

@@ -13,9 +13,13 @@
  *   | arena | arena | ... |   reserved, never carved (PROT_NONE)    |
  *   <-- arenas_carved ---->
  *
- * The choice of arena follows pymalloc: `usable` lists the arenas that have
- * free pools, sorted by their number of free pools, fewest first, and a new
- * pool always comes from the head. Busy arenas get busier, lightly used ones
+ * An arena holds pools of one width (internal.h): small pools of one slot,
+ * or wide pools of PGC_WIDE_SLOTS, for the medium tier. It gets its width
+ * when it is made active, and keeps it until it goes back to the OS.
+ *
+ * The choice of arena follows pymalloc: for each width, `usable` lists the
+ * arenas that have free pools, sorted by their number of free pools, fewest
+ * first, and a new pool always comes from the head. Busy arenas get busier, lightly used ones
  * drain, and an arena whose pools are all free goes back to the OS
  * (MADV_DONTNEED) - except the last one on the list, kept to avoid thrashing
  * at a boundary, until pgc_trim(). nfp2last[n] points at the last arena
@@ -95,9 +99,10 @@ enum arena_state { ARENA_UNUSED, ARENA_ACTIVE };
 
 typedef struct arena {
     uint32_t nfree;      /* free pools: returned ones plus never-carved ones */
-    uint32_t next_carve; /* index of the first never-carved pool */
+    uint32_t next_carve; /* slot of the first never-carved pool */
     uint32_t state;      /* enum arena_state */
     uint32_t committed;  /* pages are accessible (mprotect done) */
+    uint32_t width;      /* slots per pool: 1, or PGC_WIDE_SLOTS (while active) */
     pgc_pool *freepools; /* pools given back, reused before carving */
     struct arena *next;  /* usable list, or the unused list */
     struct arena *prev;
@@ -113,9 +118,15 @@ pgc_region pgc__region;
 static arena *arenas;        /* one per PGC_ARENA_SIZE the region can grow to */
 static size_t max_arenas;    /* entries in `arenas` */
 static size_t arenas_carved; /* arenas [0, carved) have been used at least once */
-static arena *usable;        /* active arenas with free pools, fewest first */
 static arena *unused;        /* returned arenas, reused first (doubly linked) */
-static arena *nfp2last[PGC_POOLS_PER_ARENA + 1];
+
+/* The active arenas of one width that have free pools, fewest first, and
+ * nfp2last[n], the last of them with n free pools. */
+typedef struct arena_list {
+    arena *usable;
+    arena *nfp2last[PGC_POOLS_PER_ARENA + 1];
+} arena_list;
+static arena_list lists[2]; /* [0]: small pools, [1]: wide pools */
 static pgc_region_stats stats;
 static pthread_mutex_t region_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t tail_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -138,6 +149,13 @@ static uintptr_t arena_base(const arena *a) {
 }
 static arena *arena_of(const void *p) {
     return &arenas[((uintptr_t)p - pgc__region.base) >> PGC_ARENA_SHIFT];
+}
+static arena_list *list_of(unsigned width) {
+    return &lists[width != 1];
+}
+/* Pools an arena of pools `width` slots wide holds. */
+static uint32_t pools_per_arena(unsigned width) {
+    return width == 1 ? PGC_POOLS_PER_ARENA : PGC_WIDE_POOLS_PER_ARENA;
 }
 
 /* The region's size changes while other threads test pointers against it:
@@ -341,30 +359,30 @@ int pgc__region_shrink(void) {
 
 /* ---- the usable list, kept sorted by nfree ------------------------------- */
 
-static void usable_unlink(arena *a) {
+static void usable_unlink(arena_list *list, arena *a) {
     if (a->prev)
         a->prev->next = a->next;
     else
-        usable = a->next;
+        list->usable = a->next;
     if (a->next)
         a->next->prev = a->prev;
     a->next = a->prev = NULL;
 }
 
-static void usable_insert_after(arena *a, arena *after) {
+static void usable_insert_after(arena_list *list, arena *a, arena *after) {
     a->prev = after;
-    a->next = after ? after->next : usable;
+    a->next = after ? after->next : list->usable;
     if (a->next)
         a->next->prev = a;
     if (after)
         after->next = a;
     else
-        usable = a;
+        list->usable = a;
 }
 
-/* A new or reused arena, all pools free, accessible. NULL: region exhausted
- * (errno may be changed). */
-static arena *arena_new(void) {
+/* A new or reused arena for pools `width` slots wide, all pools free,
+ * accessible. NULL: region exhausted (errno may be changed). */
+static arena *arena_new(unsigned width) {
     arena *a = unused;
     if (a)
         unused_unlink(a);
@@ -377,8 +395,9 @@ static arena *arena_new(void) {
         }
         a->committed = 1;
     }
-    a->nfree = PGC_POOLS_PER_ARENA;
-    a->next_carve = 1;
+    a->width = width;
+    a->nfree = pools_per_arena(width);
+    a->next_carve = width; /* slot 0 holds the headers; a wide pool starts at slot `width` */
     a->freepools = NULL;
     a->state = ARENA_ACTIVE;
     if (++stats.arenas_mapped > stats.arenas_peak)
@@ -398,32 +417,52 @@ static void arena_release(arena *a) {
     stats.arenas_released++;
 }
 
-pgc_pool *pgc__region_take_pool(void) {
+/* The header of the never-carved pool at slot k of arena a, made a pool of
+ * a->width slots: itself its lead, and the lead of its followers, which
+ * have no owner (so that the free fast path sends their blocks to the slow
+ * path, which finds the lead). */
+static pgc_pool *carve_pool(arena *a, uint32_t k) {
+    pgc_pool *pool = (pgc_pool *)(arena_base(a) + (uintptr_t)k * PGC_POOL_HEADER_SIZE);
+    for (uint32_t f = 1; f < a->width; f++) {
+        pgc_pool *follower = pool + f;
+        follower->owner = NULL;
+        follower->lead = pool;
+        follower->slots = 0;
+    }
+    pool->lead = pool;
+    pool->slots = a->width;
+    return pool;
+}
+
+pgc_pool *pgc__region_take_pool(unsigned slots) {
+    arena_list *list = list_of(slots);
     pthread_mutex_lock(&region_lock);
-    arena *a = usable;
+    arena *a = list->usable;
     if (!a) {
         int saved = errno; /* a failure here is not the program's */
-        a = arena_new();
+        a = arena_new(slots);
         if (!a) {
             errno = saved;
             pthread_mutex_unlock(&region_lock);
             return NULL;
         }
-        usable_insert_after(a, NULL); /* the list was empty */
-        nfp2last[a->nfree] = a;
+        usable_insert_after(list, a, NULL); /* the list was empty */
+        list->nfp2last[a->nfree] = a;
     }
     pgc_pool *pool = a->freepools;
-    if (pool)
+    if (pool) {
         a->freepools = pool->next;
-    else
-        pool = (pgc_pool *)(arena_base(a) + (uintptr_t)a->next_carve++ * PGC_POOL_HEADER_SIZE);
+    } else {
+        pool = carve_pool(a, a->next_carve);
+        a->next_carve += a->width;
+    }
     /* a is the head: the only arena with its count, and still the smallest. */
-    if (nfp2last[a->nfree] == a)
-        nfp2last[a->nfree] = NULL;
+    if (list->nfp2last[a->nfree] == a)
+        list->nfp2last[a->nfree] = NULL;
     if (--a->nfree == 0)
-        usable_unlink(a);
+        usable_unlink(list, a);
     else
-        nfp2last[a->nfree] = a;
+        list->nfp2last[a->nfree] = a;
     pgc_debug_check(check_locked());
     pthread_mutex_unlock(&region_lock);
     return pool;
@@ -433,6 +472,8 @@ void pgc__region_give_pool(pgc_pool *pool) {
     pool->owner = NULL;
     pthread_mutex_lock(&region_lock);
     arena *a = arena_of(pool);
+    arena_list *list = list_of(a->width);
+    arena **nfp2last = list->nfp2last;
     pool->next = a->freepools;
     a->freepools = pool;
     uint32_t nf = a->nfree;
@@ -442,12 +483,12 @@ void pgc__region_give_pool(pgc_pool *pool) {
         nfp2last[nf] = (p && p->nfree == nf) ? p : NULL;
     }
     a->nfree = ++nf;
-    if (nf == PGC_POOLS_PER_ARENA && a->next) {
+    if (nf == pools_per_arena(a->width) && a->next) {
         /* Empty, and not the last usable arena: back to the OS. */
-        usable_unlink(a);
+        usable_unlink(list, a);
         arena_release(a);
     } else if (nf == 1) {
-        usable_insert_after(a, NULL);
+        usable_insert_after(list, a, NULL);
         if (!nfp2last[1])
             nfp2last[1] = a;
     } else {
@@ -455,8 +496,8 @@ void pgc__region_give_pool(pgc_pool *pool) {
             nfp2last[nf] = a;
         if (a != lastnf) {
             /* Move a to just after the last arena with nf - 1 free pools. */
-            usable_unlink(a);
-            usable_insert_after(a, lastnf);
+            usable_unlink(list, a);
+            usable_insert_after(list, a, lastnf);
         }
     }
     pgc_debug_check(check_locked());
@@ -466,17 +507,20 @@ void pgc__region_give_pool(pgc_pool *pool) {
 int pgc__region_trim(void) {
     int released = 0;
     pthread_mutex_lock(&region_lock);
-    arena *a = usable;
-    while (a) {
-        arena *next = a->next;
-        if (a->nfree == PGC_POOLS_PER_ARENA) {
-            if (nfp2last[a->nfree] == a)
-                nfp2last[a->nfree] = (a->prev && a->prev->nfree == a->nfree) ? a->prev : NULL;
-            usable_unlink(a);
-            arena_release(a);
-            released = 1;
+    for (arena_list *list = lists; list < lists + 2; list++) {
+        arena *a = list->usable;
+        while (a) {
+            arena *next = a->next;
+            if (a->nfree == pools_per_arena(a->width)) {
+                arena **last = &list->nfp2last[a->nfree];
+                if (*last == a)
+                    *last = (a->prev && a->prev->nfree == a->nfree) ? a->prev : NULL;
+                usable_unlink(list, a);
+                arena_release(a);
+                released = 1;
+            }
+            a = next;
         }
-        a = next;
     }
     pthread_mutex_unlock(&region_lock);
     pgc__region_shrink(); /* under a limit, their address space too */
@@ -492,39 +536,46 @@ void pgc__region_stats(pgc_region_stats *out) {
 
 /* ---- invariants ------------------------------------------------------------ */
 
-/* The usable list is doubly linked and sorted by nfree (fewest first);
- * nfp2last[n] is its last arena with n free pools; each arena's nfree counts
- * its free list and its never-carved pools; the mapped count matches. Every
- * carved arena is active or on the (doubly linked) unused list, and the
- * carved arenas lie inside the region:
+/* Each usable list is doubly linked, holds arenas of its width, and is
+ * sorted by nfree (fewest first); nfp2last[n] is its last arena with n free
+ * pools; each arena's nfree counts its free list and its never-carved pools;
+ * the mapped count matches. Every carved arena is active or on the (doubly
+ * linked) unused list, and the carved arenas lie inside the region:
  *
  *   arenas_carved  ==  arenas_mapped + |unused|
  *   arenas_carved * PGC_ARENA_SIZE  <=  size  <=  max_arenas * PGC_ARENA_SIZE
  */
-static void check_locked(void) {
+static void check_list(const arena_list *list, unsigned width) {
     const arena *prev = NULL;
-    for (const arena *a = usable; a; prev = a, a = a->next) {
-        pgc_verify(a->prev == prev);
+    for (const arena *a = list->usable; a; prev = a, a = a->next) {
+        pgc_verify(a->prev == prev && a->width == width);
         pgc_verify(a->state == ARENA_ACTIVE && a->nfree > 0);
         pgc_verify(!prev || prev->nfree <= a->nfree);
         if (!a->next || a->next->nfree != a->nfree)
-            pgc_verify(nfp2last[a->nfree] == a);
+            pgc_verify(list->nfp2last[a->nfree] == a);
     }
+}
+
+static void check_locked(void) {
+    check_list(list_of(1), 1);
+    check_list(list_of(PGC_WIDE_SLOTS), PGC_WIDE_SLOTS);
     size_t active = 0;
     for (size_t i = 0; i < arenas_carved; i++) {
         const arena *a = &arenas[i];
         if (a->state != ARENA_ACTIVE)
             continue;
         active++;
-        uint32_t listed = 0;
+        uint32_t listed = 0, width = a->width;
+        pgc_verify(width == 1 || width == PGC_WIDE_SLOTS);
         for (const pgc_pool *p = a->freepools; p; p = p->next)
-            pgc_verify(++listed <= PGC_POOLS_PER_ARENA);
-        pgc_verify(a->next_carve >= 1 && a->next_carve <= PGC_SLOTS_PER_ARENA);
-        pgc_verify(a->nfree == listed + (PGC_SLOTS_PER_ARENA - a->next_carve));
+            pgc_verify(++listed <= pools_per_arena(width) && p->slots == width);
+        pgc_verify(a->next_carve >= width && a->next_carve <= PGC_SLOTS_PER_ARENA);
+        pgc_verify(a->next_carve % width == 0);
+        pgc_verify(a->nfree == listed + (PGC_SLOTS_PER_ARENA - a->next_carve) / width);
     }
     pgc_verify(active == stats.arenas_mapped);
     size_t released = 0;
-    prev = NULL;
+    const arena *prev = NULL;
     for (const arena *a = unused; a; prev = a, a = a->next) {
         pgc_verify(a->prev == prev && a->state == ARENA_UNUSED);
         pgc_verify(a >= arenas && a < arenas + arenas_carved);
@@ -548,7 +599,7 @@ void pgc__region_each_pool(void (*fn)(pgc_pool *, void *), void *arg) {
         arena *a = &arenas[i];
         if (a->state != ARENA_ACTIVE)
             continue;
-        for (uint32_t k = 1; k < a->next_carve; k++) {
+        for (uint32_t k = a->width; k < a->next_carve; k += a->width) {
             pgc_pool *pool = (pgc_pool *)(arena_base(a) + (uintptr_t)k * PGC_POOL_HEADER_SIZE);
             if (pool->owner)
                 fn(pool, arg);

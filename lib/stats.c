@@ -35,7 +35,7 @@
 /* ---- the snapshot ---------------------------------------------------------- */
 
 static size_t pool_capacity(unsigned cls) {
-    return PGC_POOL_SIZE / pgc_class_size(cls);
+    return ((size_t)pgc_class_slots(cls) << PGC_POOL_SHIFT) / pgc_class_size(cls);
 }
 
 static void count_pool(pgc_pool *pool, void *arg) {

@@ -5,7 +5,9 @@
  * Cases: twice in a row; twice with other traffic between; twice from a
  * thread that does not own the block (the second push would link the block
  * to itself on the owner's remote list, and the owner's walk of that list
- * would spin); once from another thread and once from the owner. A block
+ * would spin); once from another thread and once from the owner; a medium
+ * block in a later slot of its 64 KiB pool (whose frees all take the slow
+ * path), by its owner and by another thread. A block
  * whose own data looks like the freed mark (its second word holding the
  * complement of its address) is freed normally, not reported.
  *
@@ -83,6 +85,27 @@ static void remote_twice(void) {
             _exit(3);
 }
 
+/* A 4000-byte block in the third 16 KiB slot of its wide pool. */
+static void *wide_pool_block(void) {
+    static void *keep[16];
+    for (int i = 0; i < 16; i++)
+        keep[i] = malloc(4000);
+    return keep[10];
+}
+
+static void twice_in_a_wide_pool(void) {
+    void *volatile p = wide_pool_block();
+    announce(p);
+    free(p);
+    free(malloc(100));
+    free(p);
+}
+
+static void twice_in_a_wide_pool_from_another_thread(void) {
+    announce(wide_pool_block());
+    in_thread(free_shared_twice);
+}
+
 static void remote_then_owner(void) {
     void *volatile p = malloc(96);
     announce(p);
@@ -158,6 +181,9 @@ int main(void) {
     expect_abort("twice with traffic between", twice_with_traffic);
     expect_abort("twice from another thread", remote_twice);
     expect_abort("another thread, then the owner", remote_then_owner);
+    expect_abort("twice in a later slot of a wide pool", twice_in_a_wide_pool);
+    expect_abort("twice in a wide pool, from another thread",
+                 twice_in_a_wide_pool_from_another_thread);
     char err[1024], addr[32];
     int status = run(data_like_the_mark, err, sizeof err, addr, sizeof addr);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 && err[0] == '\0',

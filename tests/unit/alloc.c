@@ -67,22 +67,27 @@ int main(void) {
     CHECK(q != p && pgc_usable_size(q) == 112 && check_all_bytes(q, 9, 100), "512 -> 100 kept %zu",
           pgc_usable_size(q));
     /* Medium blocks: kept within their class (one byte above the class
-     * below) or shrinking by less than a quarter, moved otherwise. */
-    unsigned char *m = pgc_realloc(q, PGC_MEDIUM_LIMIT);
-    size_t below = pgc_class_size(PGC_NUM_CLASSES - 1);
-    CHECK(m && pgc_in_region(m) && pgc_usable_size(m) == PGC_MEDIUM_LIMIT &&
-              check_all_bytes(m, 9, 100),
-          "100 -> %zu not moved to the largest medium class", (size_t)PGC_MEDIUM_LIMIT);
-    memset(m, 9, PGC_MEDIUM_LIMIT);
-    CHECK(pgc_realloc(m, below + 1) == m, "%zu -> %zu (the same class) moved",
-          (size_t)PGC_MEDIUM_LIMIT, below + 1);
-    unsigned char *m2 = pgc_realloc(m, below);
-    CHECK(m2 != m && pgc_usable_size(m2) == below && check_all_bytes(m2, 9, below),
-          "%zu -> %zu (a class below, shrinking by a third) kept", (size_t)PGC_MEDIUM_LIMIT, below);
-    CHECK(pgc_realloc(m2, below * 3 / 4 + 16) == m2, "%zu -> %zu (less than a quarter) moved",
-          below, below * 3 / 4 + 16);
-    unsigned char *l = pgc_realloc(m2, 3 * PGC_MEDIUM_LIMIT);
-    CHECK(l && !pgc_in_region(l) && check_all_bytes(l, 9, below * 3 / 4),
+     * below) or shrinking by less than a quarter, moved otherwise; up to
+     * the largest class in the pools, past it to jemalloc. */
+    unsigned char *m = pgc_realloc(q, 8192);
+    size_t below = pgc_class_size(pgc_medium_class(8192) - 1);
+    CHECK(m && pgc_in_region(m) && pgc_usable_size(m) == 8192 && check_all_bytes(m, 9, 100),
+          "100 -> 8192 not moved to a medium class of its own");
+    memset(m, 9, 8192);
+    CHECK(below > 6144 && pgc_realloc(m, below + 1) == m, "8192 -> %zu (the same class) moved",
+          below + 1);
+    CHECK(pgc_realloc(m, below) == m, "8192 -> %zu (the class below, less than a quarter) moved",
+          below);
+    unsigned char *m2 = pgc_realloc(m, 4096);
+    CHECK(m2 != m && pgc_usable_size(m2) == 4096 && check_all_bytes(m2, 9, 4096),
+          "8192 -> 4096 (shrinking by half) kept");
+    CHECK(pgc_realloc(m2, 3088) == m2, "4096 -> 3088 (less than a quarter) moved");
+    unsigned char *top = pgc_realloc(m2, PGC_MEDIUM_LIMIT);
+    CHECK(top && pgc_in_region(top) && pgc_usable_size(top) == PGC_MEDIUM_LIMIT &&
+              check_all_bytes(top, 9, 3088),
+          "4096 -> %zu not moved to the largest medium class", (size_t)PGC_MEDIUM_LIMIT);
+    unsigned char *l = pgc_realloc(top, 3 * PGC_MEDIUM_LIMIT);
+    CHECK(l && !pgc_in_region(l) && check_all_bytes(l, 9, 3088),
           "medium -> %zu not moved to jemalloc", (size_t)3 * PGC_MEDIUM_LIMIT);
     unsigned char *md = pgc_realloc(l, 1000);
     CHECK(md && pgc_in_region(md) && pgc_pool_of(md)->cls == pgc_medium_class(1000) &&

@@ -5,7 +5,9 @@
  * - another thread's free into that full pool clears FULL and puts it on the
  *   owner's returned stack; reclaiming takes it and every remote free back;
  * - a pool that empties while its class has another pool becomes a spare,
- *   and the next class that needs a pool reuses it;
+ *   and the next class that needs a pool reuses it; the same for a medium
+ *   class's wide pool, a spare for medium classes, whose blocks in its
+ *   later slots go back to it too;
  * - a thread that exits abandons its heap, and the next new thread adopts it
  *   with the pools it still has.
  * pgc__heap_check then finds the heap consistent.
@@ -87,20 +89,47 @@ int main(void) {
     CHECK(a->used == PER_POOL - 3 && atomic_load(&a->remote) == 0, "used %u", a->used);
 
     /* The new pool empties while a is listed: it becomes a spare. */
-    unsigned spares = heap->spare_count;
+    size_t spares = heap->spare_bytes;
     free(blocks[PER_POOL]);
-    CHECK(heap->spare_pools == b && b->cls == 0 && heap->spare_count == spares + 1,
-          "emptied pool not a spare (spares %u)", heap->spare_count);
+    CHECK(heap->spare_pools[0] == b && b->cls == 0 && heap->spare_bytes == spares + PGC_POOL_SIZE,
+          "emptied pool not a spare (spares %zu bytes)", heap->spare_bytes);
     unsigned other = CLS - 1;
     while (other > 1 && heap->partial[other])
         other--;
     void *q = malloc(pgc_class_size(other));
-    CHECK(pgc_pool_of(q) == b && b->cls == other && heap->spare_count == spares,
+    CHECK(pgc_pool_of(q) == b && b->cls == other && heap->spare_bytes == spares,
           "class %u did not reuse the spare", other);
     free(q); /* b empties again but is its class's only pool: stays listed */
     CHECK(heap->partial[other] == b, "a class's last pool left its list");
     for (int i = 3; i < PER_POOL; i++)
         free(blocks[i]);
+    pgc__heap_check(heap);
+
+    /* Medium classes have wide pools, whose later slots' headers are
+     * followers; an emptied wide pool is a spare of its width, which the
+     * next medium class that needs a pool takes. */
+    pgc__heap_reclaim(heap); /* no spares left */
+    void *w[5];
+    for (int i = 0; i < 5; i++)
+        w[i] = malloc(16384); /* four a pool */
+    pgc_pool *wa = pgc_pool_of(w[0]), *wb = pgc_pool_of(w[4]);
+    CHECK(wa != wb && wa->slots == PGC_WIDE_SLOTS && pgc_pool_of(w[3]) == wa &&
+              pgc_slot_pool(w[3]) != wa && pgc_slot_pool(w[3])->owner == NULL &&
+              pgc_slot_pool(w[3])->lead == wa,
+          "16 KiB blocks: pools %p and %p, the fourth block's slot header %p", (void *)wa,
+          (void *)wb, (void *)pgc_slot_pool(w[3]));
+    free(w[3]); /* a follower's block: wa is listed again */
+    CHECK(wa->used == 3 && !(wa->slow_free & PGC_SLOW_FREE_UNLISTED), "wa: used %u", wa->used);
+    free(w[4]);
+    CHECK(heap->spare_pools[1] == wb && heap->spare_bytes == PGC_WIDE_POOL_SIZE &&
+              heap->spare_pools[0] == NULL,
+          "emptied wide pool not a wide spare (spares %zu bytes)", heap->spare_bytes);
+    void *wq = malloc(20000);
+    CHECK(pgc_pool_of(wq) == wb && wb->cls == pgc_size_class(20000) && heap->spare_bytes == 0,
+          "another medium class did not reuse the wide spare");
+    free(wq);
+    for (int i = 0; i < 3; i++)
+        free(w[i]);
     pgc__heap_check(heap);
 
     /* Thread exit abandons the heap; the next thread adopts it. */

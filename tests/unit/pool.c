@@ -3,8 +3,9 @@
  * pgc__pool_extend carves blocks a page at a time (the first call carves no
  * block that starts past the page the first block ends in: one page for a
  * small class, one or two blocks for a medium class of a page or more),
- * until the pool is exhausted; together the blocks tile the pool's slot
- * exactly: 16-aligned, in bounds, distinct, each mapping back to its pool.
+ * until the pool is exhausted; together the blocks tile the pool's slot (or
+ * the four slots of a medium class's wide pool) exactly: 16-aligned, in
+ * bounds, distinct, each mapping back to its pool, from any of its slots.
  * Blocks pushed on the remote list come back onto the free list with
  * pgc__pool_reclaim_remote, and `used` drops by as many; pgc__pool_check
  * then finds the counts consistent.
@@ -26,7 +27,8 @@ static size_t list_length(const pgc_block *b) {
 
 int main(void) {
     /* An arena-aligned mapping from mmap (not from malloc: that is us): slot
-     * 0 holds the header of the pool in slot 1. */
+     * 0 holds the headers; the pool starts at slot PGC_WIDE_SLOTS, where the
+     * region puts a wide pool, and is as wide as its class's pools. */
     char *raw =
         mmap(NULL, 2 * PGC_ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) {
@@ -34,16 +36,24 @@ int main(void) {
         return 1;
     }
     uintptr_t arena = ((uintptr_t)raw + PGC_ARENA_SIZE - 1) & ~(uintptr_t)(PGC_ARENA_SIZE - 1);
-    pgc_pool *pool = (pgc_pool *)(arena + PGC_POOL_HEADER_SIZE);
+    pgc_pool *pool = (pgc_pool *)(arena + PGC_WIDE_SLOTS * PGC_POOL_HEADER_SIZE);
     char *data = pgc_pool_data(pool);
-    CHECK(data == (char *)arena + PGC_POOL_SIZE, "pool data at %p, want %p", (void *)data,
-          (void *)(arena + PGC_POOL_SIZE));
-    static unsigned char seen[PGC_POOL_SIZE];
+    CHECK(data == (char *)arena + PGC_WIDE_SLOTS * PGC_POOL_SIZE, "pool data at %p, want %p",
+          (void *)data, (void *)(arena + PGC_WIDE_SLOTS * PGC_POOL_SIZE));
+    static unsigned char seen[PGC_WIDE_POOL_SIZE];
 
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
         size_t size = pgc_class_size(cls);
-        memset(pool, 0xcc, PGC_POOL_HEADER_SIZE);
-        memset(data, 0xcc, PGC_POOL_SIZE);
+        unsigned slots = pgc_class_slots(cls);
+        size_t bytes = (size_t)slots * PGC_POOL_SIZE;
+        memset(pool, 0xcc, PGC_WIDE_SLOTS * PGC_POOL_HEADER_SIZE);
+        memset(data, 0xcc, bytes);
+        /* The headers as the region hands the pool out (region.c). */
+        for (unsigned f = 0; f < slots; f++) {
+            pool[f].lead = pool;
+            pool[f].owner = NULL;
+        }
+        pool->slots = slots;
         pgc__pool_init(pool, NULL, cls);
         CHECK(pool->block_size == size && pool->cls == cls && pool->free == NULL && pool->used == 0,
               "class %u: pool_init left block_size %u cls %u free %p used %u", cls,
@@ -60,23 +70,22 @@ int main(void) {
         while (pgc__pool_extend(pool))
             if (++calls > 100)
                 break;
-        CHECK(calls <= (int)(PGC_POOL_SIZE / PGC_PAGE_SIZE) + 1,
-              "class %u: %d extend calls for a 16 KiB pool", cls, calls);
+        CHECK(calls <= (int)(bytes / PGC_PAGE_SIZE) + 1,
+              "class %u: %d extend calls for a %zu KiB pool", cls, calls, bytes >> 10);
 
-        size_t want = PGC_POOL_SIZE / size;
+        size_t want = bytes / size;
         size_t got = list_length(pool->free);
         CHECK(got == want, "class %u (%zu bytes): %zu blocks carved, want %zu", cls, size, got,
               want);
         memset(seen, 0, sizeof seen);
         for (pgc_block *b = pool->free; b; b = b->next) {
             size_t off = (size_t)((char *)b - data);
-            CHECK(off + size <= PGC_POOL_SIZE, "class %u: block at offset %zu out of bounds", cls,
-                  off);
+            CHECK(off + size <= bytes, "class %u: block at offset %zu out of bounds", cls, off);
             CHECK(off % PGC_ALIGNMENT == 0 && off % size == 0,
                   "class %u: block at offset %zu misplaced", cls, off);
             CHECK(pgc_pool_of(b) == pool && pgc_pool_of((char *)b + size - 1) == pool,
                   "class %u: block at offset %zu maps to another pool", cls, off);
-            if (off < PGC_POOL_SIZE) {
+            if (off < bytes) {
                 CHECK(!seen[off], "class %u: block at offset %zu carved twice", cls, off);
                 seen[off] = 1;
             }

@@ -3,7 +3,8 @@
  *
  * Ownership: pgc_in_region(p) holds exactly for [base, base + size) (not
  * for stack, static or NULL addresses), and a pool's data maps back to its
- * header (pgc_pool_of) from its first byte to its last.
+ * header (pgc_pool_of) from its first byte to its last, for a pool of one
+ * slot and for a wide one (whose later slots' headers have no owner).
  *
  * Arena policy, as pymalloc's: a new pool comes from the usable arena with
  * the fewest free pools; an arena whose pools are all free goes back to the
@@ -62,7 +63,7 @@ static void shrink_under_a_limit(void) {
     /* The tail, and the table's entries past 1 GiB: all but a page of 2.5 MiB. */
     CHECK(vm - vm_now >= size - now + ((size_t)2 << 20), "gave back %zu bytes of %zu + table",
           vm - vm_now, size - now);
-    pgc_pool *pool = pgc__region_take_pool();
+    pgc_pool *pool = pgc__region_take_pool(1);
     CHECK(pool != NULL && pgc_in_region(pool), "no pool after the shrink");
     if (pool)
         pgc__region_give_pool(pool);
@@ -78,11 +79,50 @@ static uintptr_t arena_of(const pgc_pool *pool) {
 /* Take pools until one starts a fresh arena; returns that pool. */
 static pgc_pool *take_until_fresh_arena(void) {
     for (;;) {
-        pgc_pool *pool = pgc__region_take_pool();
+        pgc_pool *pool = pgc__region_take_pool(1);
         /* the first pool of an arena has slot 1 (slot 0 holds the headers) */
         if (!pool || ((uintptr_t)pool & (PGC_ARENA_SIZE - 1)) == PGC_POOL_HEADER_SIZE)
             return pool;
     }
+}
+
+/* Wide pools: in arenas of their own, PGC_WIDE_POOLS_PER_ARENA to an arena,
+ * each mapping back to its header from all its slots. */
+static void wide_pools(uintptr_t narrow_arena) {
+    enum { N = PGC_WIDE_POOLS_PER_ARENA };
+    pgc_pool *w[N];
+    do /* until a pool starts a fresh arena: at slot PGC_WIDE_SLOTS */
+        w[0] = pgc__region_take_pool(PGC_WIDE_SLOTS);
+    while (w[0] &&
+           ((uintptr_t)w[0] & (PGC_ARENA_SIZE - 1)) != PGC_WIDE_SLOTS * PGC_POOL_HEADER_SIZE);
+    CHECK(w[0] != NULL, "no wide pool");
+    if (!w[0])
+        return;
+    for (int i = 1; i < N; i++)
+        w[i] = pgc__region_take_pool(PGC_WIDE_SLOTS);
+    for (int i = 0; i < N; i++) {
+        CHECK(w[i] && arena_of(w[i]) == arena_of(w[0]) && w[i]->slots == PGC_WIDE_SLOTS &&
+                  w[i]->lead == w[i],
+              "wide pool %d: arena %zu, slots %u", i, (size_t)arena_of(w[i]), w[i]->slots);
+        char *data = pgc_pool_data(w[i]);
+        CHECK(((uintptr_t)data & (PGC_WIDE_POOL_SIZE - 1)) == 0, "wide pool %d at %p", i,
+              (void *)data);
+        for (size_t off = 0; off < PGC_WIDE_POOL_SIZE; off += PGC_POOL_SIZE / 2)
+            CHECK(pgc_pool_of(data + off) == w[i], "wide pool %d: offset %zu maps elsewhere", i,
+                  off);
+        CHECK(pgc_slot_pool(data) == w[i] && pgc_slot_pool(data + PGC_POOL_SIZE) != w[i] &&
+                  pgc_slot_pool(data + PGC_POOL_SIZE)->owner == NULL,
+              "wide pool %d: a later slot's header is not a follower", i);
+    }
+    CHECK(arena_of(w[0]) != narrow_arena, "a wide pool in an arena of small pools");
+    pgc_pool *more = pgc__region_take_pool(PGC_WIDE_SLOTS);
+    CHECK(more && arena_of(more) != arena_of(w[0]), "more than %d wide pools in an arena", N);
+    pgc__region_check();
+    for (int i = 0; i < N; i++)
+        pgc__region_give_pool(w[i]);
+    if (more)
+        pgc__region_give_pool(more);
+    pgc__region_check();
 }
 
 int main(void) {
@@ -104,9 +144,9 @@ int main(void) {
     x[0] = take_until_fresh_arena();
     CHECK(x[0] != NULL, "region exhausted");
     for (int i = 1; i < PER_ARENA; i++)
-        x[i] = pgc__region_take_pool();
+        x[i] = pgc__region_take_pool(1);
     for (int i = 0; i < PER_ARENA; i++)
-        y[i] = pgc__region_take_pool();
+        y[i] = pgc__region_take_pool(1);
     for (int i = 0; i < PER_ARENA; i++) {
         CHECK(arena_of(x[i]) == arena_of(x[0]), "pool %d of X in arena %zu", i,
               (size_t)arena_of(x[i]));
@@ -125,7 +165,7 @@ int main(void) {
         pgc__region_give_pool(x[i]);
     for (int i = 0; i < 20; i++)
         pgc__region_give_pool(y[i]);
-    pgc_pool *next = pgc__region_take_pool();
+    pgc_pool *next = pgc__region_take_pool(1);
     CHECK(arena_of(next) == arena_of(x[0]), "new pool from arena %zu, expected X (%zu)",
           (size_t)arena_of(next), (size_t)arena_of(x[0]));
     pgc__region_give_pool(next);
@@ -159,6 +199,7 @@ int main(void) {
     unsigned char *last = (unsigned char *)pgc_pool_data(x[PER_ARENA - 1]);
     CHECK(last[100] == 0 && last[PGC_POOL_SIZE - 1] == 0, "released pages kept their contents");
     pgc__region_check();
+    wide_pools(arena_of(again));
     shrink_under_a_limit();
     pgc__region_check();
     return check_done();

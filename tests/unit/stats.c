@@ -35,7 +35,8 @@ static int consistent(const pgc_snapshot *s) {
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
         const pgc_class_stats *c = &s->classes[cls];
         size_t size = pgc_class_size(cls);
-        if (c->blocks_in_use + c->free_blocks != c->pools * (PGC_POOL_SIZE / size))
+        if (c->blocks_in_use + c->free_blocks !=
+            c->pools * ((pgc_class_slots(cls) * PGC_POOL_SIZE) / size))
             return 0;
         in_use += c->blocks_in_use * size;
         free_bytes += c->free_blocks * size;
