@@ -153,6 +153,22 @@ static inline void bench_touch(void *p, size_t n) {
         c[n - 1] = 1;
 }
 
+/* n zeroed elements of `size` bytes (a multiple of 64) in cache lines of
+ * their own: state that threads update on every step must not share a line
+ * (false sharing), wherever the allocator put the array. From calloc, not
+ * aligned_alloc, which some allocators serve on another path (poolgc:
+ * jemalloc, whose start-up adds a mebibyte to a small program's peak).
+ * Free *raw. */
+static inline void *bench_lines(size_t n, size_t size, void **raw) {
+    char *p = calloc(n * size + 63, 1);
+    if (!p) {
+        perror("calloc");
+        exit(1);
+    }
+    *raw = p;
+    return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
 /* ---- the result line --------------------------------------------------- */
 
 /* Run fn in n threads (argument: the thread's index) and return the sum of

@@ -88,8 +88,8 @@ int main(int argc, char **argv) {
     bench_args(argc, argv, params);
 
     /* the first tables are filled by the main thread, as in the original */
-    struct chain *c = aligned_alloc(64, (size_t)threads * sizeof *c);
-    memset(c, 0, (size_t)threads * sizeof *c);
+    void *c_raw;
+    struct chain *c = bench_lines((size_t)threads, sizeof *c, &c_raw);
     for (long t = 0; t < threads; t++) {
         c[t].rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(t + 1);
         c[t].table = malloc((size_t)slots * sizeof *c[t].table);
@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
         free(c[t].table);
         sum += c[t].sum;
     }
-    free(c);
+    free(c_raw);
     bench_result("ops=%ld check=%lu", threads * gens * iters, sum & 0xff);
     return 0;
 }

@@ -100,8 +100,8 @@ int main(int argc, char **argv) {
     if (batch < 1 || batch > 255)
         batch = 64; /* the length travels in the first byte of a message */
 
-    struct queue *q = aligned_alloc(64, (size_t)pairs * sizeof *q);
-    memset(q, 0, (size_t)pairs * sizeof *q);
+    void *q_raw;
+    struct queue *q = bench_lines((size_t)pairs, sizeof *q, &q_raw);
     pthread_t *tid = calloc((size_t)pairs * 2, sizeof *tid);
     for (long p = 0; p < pairs; p++) {
         pthread_mutex_init(&q[p].lock, NULL);
@@ -121,7 +121,7 @@ int main(int argc, char **argv) {
         sum += q[p].sum;
         free(q[p].ring);
     }
-    free(q);
+    free(q_raw);
     free(tid);
     bench_result("ops=%ld check=%lu", pairs * items, sum & 0xff);
     return 0;
