@@ -143,8 +143,12 @@ static int on_free_list(const pgc_pool *pool, const pgc_block *block) {
     return 0;
 }
 
-/* The owner's free of block into pool, as the fast path does it. */
-static inline void push_local(pgc_block *block, pgc_pool *pool, pgc_heap *heap) {
+/* The owner frees a block that carries the freed mark: a double free if the
+ * block is on the pool's lists, else data that only looks like the mark. */
+static PGC_NOINLINE void free_marked_local(pgc_block *block, pgc_pool *pool, pgc_heap *heap) {
+    pgc__pool_reclaim_remote(pool);
+    if (on_free_list(pool, block))
+        double_free(pool, block);
     block->next = pool->free;
     block->freed_mark = pgc_freed_mark(block);
     pool->free = block;
@@ -152,33 +156,19 @@ static inline void push_local(pgc_block *block, pgc_pool *pool, pgc_heap *heap) 
         pgc__heap_free_local_slow(heap, pool);
 }
 
-/* The owner frees a block that carries the freed mark: a double free if the
- * block is on the pool's lists, else data that only looks like the mark. */
-static PGC_NOINLINE void free_marked_local(pgc_block *block, pgc_pool *pool, pgc_heap *heap) {
-    pgc__pool_reclaim_remote(pool);
-    if (on_free_list(pool, block))
-        double_free(pool, block);
-    push_local(block, pool, heap);
-}
-
-/* Frees the fast path does not finish: blocks of another thread's pool,
- * blocks in a wide pool's later slots (pool, the slot's header, is then a
- * follower), and blocks that carry the freed mark. A remote freer cannot
- * see the owner's lists: a mark there is taken as the double free it almost
- * surely is (pushing the block again would link it to itself). Every call
- * is in tail position, so that the remote free saves no register. */
+/* Frees the fast path does not finish: blocks of another thread's pool, and
+ * blocks that carry the freed mark. A remote freer cannot see the owner's
+ * lists: a mark there is taken as the double free it almost surely is
+ * (pushing the block again would link it to itself). Every call is in tail
+ * position, so that the remote free, the common case, saves no register. */
 void pgc__alloc_free_pool_slow(void *p, pgc_pool *pool, pgc_heap *heap) {
     if (pgc_debug_takes()) {
         pgc__debug_free(p); /* POOLGC_DEBUG: every pool free comes here (debug.h) */
         return;
     }
     pgc_block *block = p;
-    pool = pool->lead;
     if (pool->owner == heap) {
-        if (pgc_likely(block->freed_mark != pgc_freed_mark(p)))
-            push_local(block, pool, heap); /* a follower's block */
-        else
-            free_marked_local(block, pool, heap);
+        free_marked_local(block, pool, heap);
         return;
     }
     if (pgc_unlikely(block->freed_mark == pgc_freed_mark(p)))

@@ -418,9 +418,9 @@ static void arena_release(arena *a) {
 }
 
 /* The header of the never-carved pool at slot k of arena a, made a pool of
- * a->width slots: itself its lead, and the lead of its followers, which
- * have no owner (so that the free fast path sends their blocks to the slow
- * path, which finds the lead). */
+ * a->width slots: itself its lead, and the lead of its followers (headers
+ * with no owner and no slots, whatever they held in an earlier life of the
+ * arena). */
 static pgc_pool *carve_pool(arena *a, uint32_t k) {
     pgc_pool *pool = (pgc_pool *)(arena_base(a) + (uintptr_t)k * PGC_POOL_HEADER_SIZE);
     for (uint32_t f = 1; f < a->width; f++) {
