@@ -117,15 +117,10 @@ static int unlist_if_full(pgc_heap *heap, pgc_pool *pool) {
     return 0;
 }
 
-/* The index of pools `slots` wide in heap->spare_pools. */
-static unsigned spare_index(unsigned slots) {
-    return slots != 1;
-}
-
 /* An empty pool goes to the heap's spares, or back to the region when the
  * heap has enough (or is being given up: keep_spare 0). */
 static void pool_retire(pgc_heap *heap, pgc_pool *pool, int keep_spare) {
-    unsigned w = spare_index(pool->slots);
+    unsigned w = pgc_width_index(pool->slots);
     size_t bytes = pgc_pool_bytes(pool);
     if (keep_spare && heap->spare_bytes + bytes <= PGC_HEAP_SPARE_BYTES) {
         pool->cls = 0;
@@ -145,7 +140,7 @@ static void retire_empty_pool(pgc_heap *heap, pgc_pool *pool, int keep) {
 }
 
 static void give_back_spares(pgc_heap *heap) {
-    for (unsigned w = 0; w < 2; w++) {
+    for (unsigned w = 0; w < PGC_POOL_WIDTHS; w++) {
         while (heap->spare_pools[w]) {
             pgc_pool *pool = heap->spare_pools[w];
             heap->spare_pools[w] = pool->next;
@@ -189,7 +184,7 @@ static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
         if (pass == 0)
             take_returned(heap);
     }
-    unsigned slots = pgc_class_slots(cls), w = spare_index(slots);
+    unsigned slots = pgc_class_slots(cls), w = pgc_width_index(slots);
     pool = heap->spare_pools[w];
     if (pool) {
         heap->spare_pools[w] = pool->next;
@@ -378,10 +373,10 @@ void pgc__heap_check(const pgc_heap *heap) {
         check_class(heap, cls);
     pgc_verify(heap->current[0] == heap->current[1]);
     size_t spare_bytes = 0;
-    for (unsigned w = 0; w < 2; w++) {
+    for (unsigned w = 0; w < PGC_POOL_WIDTHS; w++) {
         for (const pgc_pool *pool = heap->spare_pools[w]; pool; pool = pool->next) {
             pgc_verify(pool->cls == 0 && pool->used == 0 && pool->owner == heap);
-            pgc_verify(spare_index(pool->slots) == w && pool->lead == pool);
+            pgc_verify(pgc_width_index(pool->slots) == w && pool->lead == pool);
             spare_bytes += pgc_pool_bytes(pool);
             pgc_verify(spare_bytes <= PGC_HEAP_SPARE_BYTES);
         }

@@ -111,10 +111,16 @@ PGC_INTERNAL void pgc__message_assert_fail(const char *what, const char *file, i
 #define PGC_ARENA_SIZE ((size_t)1 << PGC_ARENA_SHIFT)        /* 1 MiB */
 #define PGC_SLOTS_PER_ARENA (PGC_ARENA_SIZE / PGC_POOL_SIZE) /* 64 */
 #define PGC_POOLS_PER_ARENA (PGC_SLOTS_PER_ARENA - 1)        /* slot 0: headers */
-/* Medium pools: PGC_WIDE_SLOTS slots each, in arenas of their own. */
+/* Medium pools span PGC_WIDE_SLOTS slots (up to 32 KiB blocks) or
+ * PGC_WIDER_SLOTS (larger ones), in arenas of their own width. The widths,
+ * small to wider, are 1 << (2 * w) slots for w = 0 .. PGC_POOL_WIDTHS - 1. */
 #define PGC_WIDE_SLOTS 4
 #define PGC_WIDE_POOL_SIZE (PGC_WIDE_SLOTS * PGC_POOL_SIZE) /* 64 KiB */
 #define PGC_WIDE_POOLS_PER_ARENA (PGC_SLOTS_PER_ARENA / PGC_WIDE_SLOTS - 1)
+#define PGC_WIDER_SLOTS 16
+#define PGC_WIDER_POOL_SIZE (PGC_WIDER_SLOTS * PGC_POOL_SIZE) /* 256 KiB */
+#define PGC_WIDER_POOLS_PER_ARENA (PGC_SLOTS_PER_ARENA / PGC_WIDER_SLOTS - 1)
+#define PGC_POOL_WIDTHS 3
 
 #define PGC_PAGE_SIZE ((size_t)4096)
 #define PGC_HEAP_SPARE_BYTES ((size_t)128 << 10) /* empty pools a heap keeps, in bytes */
@@ -123,42 +129,53 @@ PGC_INTERNAL void pgc__message_assert_fail(const char *what, const char *file, i
 #define PGC_REGION_DEFAULT ((size_t)64 << 30)
 
 /* The medium tier: requests above PGC_SMALL_MAX up to PGC_MEDIUM_LIMIT (or
- * the lower POOLGC_MEDIUM_MAX), from wide pools (PGC_WIDE_POOL_SIZE). A
- * medium class is named here by the blocks one pool of it holds, n; its
- * block size is the largest multiple of PGC_ALIGNMENT that fits n times in
- * a pool (PGC_MEDIUM_SIZE): 576, 640, ... 21840, 32768 bytes.
+ * the lower POOLGC_MEDIUM_MAX), from wide pools (PGC_WIDE_POOL_SIZE) up to
+ * 32 KiB and wider ones (PGC_WIDER_POOL_SIZE) above. A medium class is
+ * named here by the blocks one pool of it holds, n; its block size is the
+ * largest multiple of PGC_ALIGNMENT that fits n times in a pool
+ * (PGC_MEDIUM_SIZE, PGC_MEDIUM_WIDER_SIZE): 576, 640, ... 32768 bytes in
+ * wide pools, then 37440 .. 65536 in wider ones.
  *
  * Why wide pools: with 16 KiB pools of 2 to 28 blocks (and a limit of
  * 8 KiB), a pool ran dry or came back on almost every third malloc and
  * free of a medium churn, and a 4.3 KiB block (a database page and its
  * header) took a 5456-byte one. bench/medium.c: 123.4 million instructions
  * then, 94.2 with wide pools; 8-32 KiB requests went to jemalloc, whose
- * extents cost 2.6 times as much (bench/medium.c max=32768).
+ * extents and thread cache cost 2.6 times as much (bench/medium.c
+ * max=32768), and so did 32-64 KiB ones (bench/mixed.c: 94.4 million
+ * instructions with them in jemalloc, 74.6 with wider pools; mimalloc
+ * 71.7).
  *
  * Waste, internal and tail together: a pool full of the worst request of a
  * class (one byte above the class below) leaves unused at most 1/8 of the
- * pool in every class of n >= 7 blocks (up to 9360 bytes), where the list
- * below is as dense as that needs. A class of fewer blocks cannot do better
- * than 1/(n + 1): 14.3%, 16.7%, 20.0%, 25.0% and 33.4% for the last five
- * (10912, 13104, 16384, 21840, 32768 bytes). Powers of two from 1024 up are
- * classes of their own, without waste. tests/unit/size_class.c checks all
- * of this. */
+ * pool in every class of n >= 7 blocks (up to 9360 bytes, and 37440), where
+ * the lists below are as dense as that needs. A class of fewer blocks
+ * cannot do better than 1/(n + 1): 14.3%, 16.7%, 20.0%, 25.0% and 33.4% for
+ * the last five of wide pools (10912, 13104, 16384, 21840, 32768 bytes),
+ * and 14.3%, 16.7% and 20.0% for the last three of wider ones (43680,
+ * 52416, 65536). Powers of two from 1024 up are classes of their own,
+ * without waste. tests/unit/size_class.c checks all of this. */
 #define PGC_MEDIUM_BLOCKS(X)                                                                       \
     X(113), X(102), X(91), X(80), X(71), X(63), X(56), X(50), X(45), X(40), X(36), X(32), X(28),   \
         X(25), X(22), X(20), X(18), X(16), X(14), X(13), X(12), X(11), X(10), X(9), X(8), X(7),    \
         X(6), X(5), X(4), X(3), X(2)
+#define PGC_MEDIUM_WIDER_BLOCKS(X) X(7), X(6), X(5), X(4)
 #define PGC_MEDIUM_SIZE(blocks) ((PGC_WIDE_POOL_SIZE / (blocks)) & ~(size_t)(PGC_ALIGNMENT - 1))
-#define PGC_MEDIUM_CLASSES 31 /* entries of PGC_MEDIUM_BLOCKS (the compiler checks) */
-/* The largest class, the last of the list: two blocks a pool, 32 KiB. */
-#define PGC_MEDIUM_LIMIT PGC_MEDIUM_SIZE(2)
-#define PGC_NUM_CLASSES (PGC_SMALL_CLASSES + PGC_MEDIUM_CLASSES) /* 63: 1..63 */
+#define PGC_MEDIUM_WIDER_SIZE(blocks)                                                              \
+    ((PGC_WIDER_POOL_SIZE / (blocks)) & ~(size_t)(PGC_ALIGNMENT - 1))
+/* Entries of the two lists (the compiler checks): wide, and all. */
+#define PGC_MEDIUM_WIDE_CLASSES 31
+#define PGC_MEDIUM_CLASSES 35
+/* The largest class, the last of the list: four blocks a wider pool, 64 KiB. */
+#define PGC_MEDIUM_LIMIT PGC_MEDIUM_WIDER_SIZE(4)
+#define PGC_NUM_CLASSES (PGC_SMALL_CLASSES + PGC_MEDIUM_CLASSES) /* 67: 1..67 */
 
 /* size_class.c: the block size of each medium class (class
  * PGC_SMALL_CLASSES + 1 + i is entry i), and the class of every 16-byte step
  * of sizes up to PGC_MEDIUM_LIMIT (entry (n - 1) >> PGC_ALIGNMENT_SHIFT: the
  * smallest class that holds n bytes), which pgc__size_class_init fills at
  * start-up (pgc__init_ensure), before any heap exists. */
-PGC_INTERNAL extern const uint16_t pgc__size_class_medium[PGC_MEDIUM_CLASSES];
+PGC_INTERNAL extern const uint32_t pgc__size_class_medium[PGC_MEDIUM_CLASSES];
 PGC_INTERNAL extern uint8_t pgc__size_class_of[PGC_MEDIUM_LIMIT >> PGC_ALIGNMENT_SHIFT];
 PGC_INTERNAL void pgc__size_class_init(void);
 
@@ -184,10 +201,16 @@ static inline size_t pgc_class_size(unsigned cls) {
         return (size_t)cls << PGC_ALIGNMENT_SHIFT;
     return pgc__size_class_medium[cls - PGC_SMALL_CLASSES - 1];
 }
-/* Slots a pool of class cls spans: 1 for the small tier, PGC_WIDE_SLOTS for
- * the medium tier. */
+/* Slots a pool of class cls spans: 1 for the small tier, PGC_WIDE_SLOTS or
+ * PGC_WIDER_SLOTS for the medium tier. */
 static inline unsigned pgc_class_slots(unsigned cls) {
-    return cls <= PGC_SMALL_CLASSES ? 1 : PGC_WIDE_SLOTS;
+    if (cls <= PGC_SMALL_CLASSES)
+        return 1;
+    return cls <= PGC_SMALL_CLASSES + PGC_MEDIUM_WIDE_CLASSES ? PGC_WIDE_SLOTS : PGC_WIDER_SLOTS;
+}
+/* The width index (0 .. PGC_POOL_WIDTHS - 1) of pools `slots` wide. */
+static inline unsigned pgc_width_index(unsigned slots) {
+    return (unsigned)__builtin_ctz(slots) / 2;
 }
 
 /* ---- blocks and pools --------------------------------------------------- */
@@ -272,7 +295,7 @@ typedef struct pgc_pool {
     uint32_t max_offset;   /* last offset a block may start at */
     struct pgc_pool *next; /* heap class list (or arena free-pool list) */
     struct pgc_pool *prev;
-    uint32_t slots; /* slots the pool spans: 1, or PGC_WIDE_SLOTS (0: a follower) */
+    uint32_t slots; /* slots the pool spans: 1, 4 or 16 (0: a follower) */
     /* --- second cache line: what other threads read and write. Kept apart so
      * that a consumer thread's frees do not fight the producer's mallocs over
      * one line. The lead is here, beside the owner, which the free fast
@@ -340,11 +363,11 @@ typedef struct pgc_heap {
     struct pgc_heap *next_heap;      /* all heaps, ever (heaps are never freed) */
     struct pgc_heap *next_abandoned; /* on the abandoned list */
     /* Empty pools kept for the next pool this heap needs, of any class of
-     * their width (cls 0, linked by next; [0]: small pools, [1]: wide
-     * ones; PGC_HEAP_SPARE_BYTES at most, in all): spares the region lock
-     * and arena churn when a program frees a structure and builds the next
+     * their width (cls 0, linked by next, by width index: pgc_width_index;
+     * PGC_HEAP_SPARE_BYTES at most, in all): spares the region lock and
+     * arena churn when a program frees a structure and builds the next
      * one. */
-    pgc_pool *spare_pools[2];
+    pgc_pool *spare_pools[PGC_POOL_WIDTHS];
     size_t spare_bytes;
     /* POOLGC_PROF: what the heap profiler knows of this heap's classes
      * (prof.h); NULL when not profiling. */
@@ -381,7 +404,7 @@ PGC_INTERNAL int pgc__region_init(size_t size);
 /* Give the address space reserved but never carved back to the OS (after a
  * mapping failed with ENOMEM). Any thread, any lock held. 1: some went back. */
 PGC_INTERNAL int pgc__region_shrink(void);
-/* A pool of `slots` slots (1 or PGC_WIDE_SLOTS), its header's lead and
+/* A pool of `slots` slots (1, PGC_WIDE_SLOTS or PGC_WIDER_SLOTS), its header's lead and
  * slots set (and its followers'); NULL: region exhausted. */
 PGC_INTERNAL pgc_pool *pgc__region_take_pool(unsigned slots);
 PGC_INTERNAL void pgc__region_give_pool(pgc_pool *pool);

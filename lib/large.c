@@ -115,7 +115,7 @@ extern void *__libc_realloc(void *, size_t);
 
 #ifdef POOLGC_JEMALLOC_EMBEDDED
 /* How the embedded jemalloc is tuned for its role (see poolgc(3)). It
- * serves only what the pools do not (above the medium limit, 32 KiB; the
+ * serves only what the pools do not (above the medium limit, 64 KiB; the
  * figures below were measured when it was 8 KiB), so few requests, larger
  * ones. Figures: 2-core machine, peers in the same run.
  * - dss:disabled: never touch brk, which programs and glibc own;

@@ -14,8 +14,9 @@
  *   <-- arenas_carved ---->
  *
  * An arena holds pools of one width (internal.h): small pools of one slot,
- * or wide pools of PGC_WIDE_SLOTS, for the medium tier. It gets its width
- * when it is made active, and keeps it until it goes back to the OS.
+ * or wide pools of PGC_WIDE_SLOTS or PGC_WIDER_SLOTS, for the medium tier.
+ * It gets its width when it is made active, and keeps it until it goes back
+ * to the OS.
  *
  * The choice of arena follows pymalloc: for each width, `usable` lists the
  * arenas that have free pools, sorted by their number of free pools, fewest
@@ -102,7 +103,7 @@ typedef struct arena {
     uint32_t next_carve; /* slot of the first never-carved pool */
     uint32_t state;      /* enum arena_state */
     uint32_t committed;  /* pages are accessible (mprotect done) */
-    uint32_t width;      /* slots per pool: 1, or PGC_WIDE_SLOTS (while active) */
+    uint32_t width;      /* slots per pool: 1, 4 or 16 (while active) */
     pgc_pool *freepools; /* pools given back, reused before carving */
     struct arena *next;  /* usable list, or the unused list */
     struct arena *prev;
@@ -126,7 +127,7 @@ typedef struct arena_list {
     arena *usable;
     arena *nfp2last[PGC_POOLS_PER_ARENA + 1];
 } arena_list;
-static arena_list lists[2]; /* [0]: small pools, [1]: wide pools */
+static arena_list lists[PGC_POOL_WIDTHS]; /* by width index (pgc_width_index) */
 static pgc_region_stats stats;
 static pthread_mutex_t region_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t tail_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -151,11 +152,12 @@ static arena *arena_of(const void *p) {
     return &arenas[((uintptr_t)p - pgc__region.base) >> PGC_ARENA_SHIFT];
 }
 static arena_list *list_of(unsigned width) {
-    return &lists[width != 1];
+    return &lists[pgc_width_index(width)];
 }
-/* Pools an arena of pools `width` slots wide holds. */
+/* Pools an arena of pools `width` slots wide holds: all its slots but the
+ * first pool's worth (slot 0 holds the headers). */
 static uint32_t pools_per_arena(unsigned width) {
-    return width == 1 ? PGC_POOLS_PER_ARENA : PGC_WIDE_POOLS_PER_ARENA;
+    return PGC_SLOTS_PER_ARENA / width - 1;
 }
 
 /* The region's size changes while other threads test pointers against it:
@@ -507,7 +509,7 @@ void pgc__region_give_pool(pgc_pool *pool) {
 int pgc__region_trim(void) {
     int released = 0;
     pthread_mutex_lock(&region_lock);
-    for (arena_list *list = lists; list < lists + 2; list++) {
+    for (arena_list *list = lists; list < lists + PGC_POOL_WIDTHS; list++) {
         arena *a = list->usable;
         while (a) {
             arena *next = a->next;
@@ -557,8 +559,8 @@ static void check_list(const arena_list *list, unsigned width) {
 }
 
 static void check_locked(void) {
-    check_list(list_of(1), 1);
-    check_list(list_of(PGC_WIDE_SLOTS), PGC_WIDE_SLOTS);
+    for (unsigned w = 0; w < PGC_POOL_WIDTHS; w++)
+        check_list(&lists[w], 1u << (2 * w));
     size_t active = 0;
     for (size_t i = 0; i < arenas_carved; i++) {
         const arena *a = &arenas[i];
@@ -566,7 +568,7 @@ static void check_locked(void) {
             continue;
         active++;
         uint32_t listed = 0, width = a->width;
-        pgc_verify(width == 1 || width == PGC_WIDE_SLOTS);
+        pgc_verify(width == 1 || width == PGC_WIDE_SLOTS || width == PGC_WIDER_SLOTS);
         for (const pgc_pool *p = a->freepools; p; p = p->next)
             pgc_verify(++listed <= pools_per_arena(width) && p->slots == width);
         pgc_verify(a->next_carve >= width && a->next_carve <= PGC_SLOTS_PER_ARENA);

@@ -1,8 +1,8 @@
 /*
  * medium_tier - where malloc sends a request above 512 bytes (poolgc(3),
- * "Where a request goes"): up to 32 KiB, to the pools' medium classes - its
+ * "Where a request goes"): up to 64 KiB, to the pools' medium classes - its
  * usable size is counted whole in pool_bytes_in_use and it adds nothing to
- * jemalloc_requests - and past 32 KiB to jemalloc (jemalloc_requests counts
+ * jemalloc_requests - and past 64 KiB to jemalloc (jemalloc_requests counts
  * it, pool_bytes_in_use does not move). POOLGC_MEDIUM_MAX=N lowers the
  * limit to N bytes; POOLGC_MEDIUM_MAX=0 sends everything above 512 bytes to
  * jemalloc, pymalloc's split, and leaves the small tier as it was.
@@ -20,7 +20,7 @@
 #include "poolgc.h"
 #include "../check.h"
 
-#define LIMIT 32768 /* the largest medium class, PGC_MEDIUM_LIMIT in lib/internal.h */
+#define LIMIT 65536 /* the largest medium class, PGC_MEDIUM_LIMIT in lib/internal.h */
 
 static char report[65536];
 static FILE *out;
@@ -72,9 +72,9 @@ static int child(size_t limit) {
         fprintf(stderr, "note: no pool region here (ulimit -v?); nothing to check\n");
         return 77;
     }
-    static const size_t sizes[] = {16,    100,   512,   513,   576,   577,   1000, 1001, 1024,
-                                   2049,  4096,  4097,  5457,  8000,  8191,  8192, 8193, 10000,
-                                   16384, 21841, 32767, 32768, 32769, 40000, 70000};
+    static const size_t sizes[] = {16,    100,   512,   513,   576,   577,   1000,  1001,  1024,
+                                   2049,  4096,  4097,  5457,  8000,  8191,  8192,  8193,  10000,
+                                   16384, 21841, 32767, 32768, 32769, 40000, 65536, 65537, 70000};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         size_t n = sizes[i];
         int want = n <= 512 || n <= limit;
@@ -125,7 +125,8 @@ int main(int argc, char **argv) {
     run("0", 0);
     run("1000", 1000);
     run("8K", 8192);
-    run("32K", LIMIT);
-    run("64K", LIMIT); /* above the largest class: refused, the default stays */
+    run("32K", 32768);
+    run("64K", LIMIT);
+    run("128K", LIMIT); /* above the largest class: refused, the default stays */
     return check_done();
 }

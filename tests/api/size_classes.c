@@ -3,11 +3,12 @@
  * (poolgc(3), "Where a request goes"; lib/internal.h):
  * - small: requests 1..512 round up to the next multiple of 16 (32 classes,
  *   16..512), malloc(0) gets a 16-byte block;
- * - medium: requests 513..32768 round up to one of 31 classes, 576 to 32768
+ * - medium: requests 513..65536 round up to one of 35 classes, 576 to 65536
  *   bytes, multiples of 16, each the smallest that holds the request (a
  *   class size asked for is served exactly) and none leaving more than
- *   33.4% of a pool (64 KiB) of its worst request unused;
- * - past 32768, the large path, which gets at least the request.
+ *   33.4% of a pool (64 KiB up to 32 KiB, 256 KiB above) of its worst
+ *   request unused;
+ * - past 65536, the large path, which gets at least the request.
  * The same through calloc, realloc and the pgc_* names.
  */
 #include <malloc.h>
@@ -52,22 +53,23 @@ int main(void) {
     }
     free(r);
 
-    /* The medium classes: every size up to 32768 lands on the smallest class
+    /* The medium classes: every size up to 65536 lands on the smallest class
      * that holds it, whichever entry point asks. */
     size_t classes = 0, last = 512;
-    for (size_t n = 513; n <= 32768; n++) {
+    for (size_t n = 513; n <= 65536; n++) {
         void *a = malloc(n), *b = calloc(n, 1), *c = pgc_malloc(n);
         size_t u = malloc_usable_size(a);
-        CHECK(u >= n && u % 16 == 0 && u <= 32768 && u >= last,
+        CHECK(u >= n && u % 16 == 0 && u <= 65536 && u >= last,
               "malloc_usable_size(malloc(%zu)) = %zu (the class below %zu)", n, u, last);
         CHECK(malloc_usable_size(b) == u && pgc_usable_size(c) == u,
               "%zu bytes: calloc's block %zu, pgc_malloc's %zu, malloc's %zu", n,
               malloc_usable_size(b), pgc_usable_size(c), u);
         if (u != last) { /* n is one byte above the class below: the worst case */
             CHECK(n == last + 1, "%zu bytes: a class of %zu, yet %zu is a class", n, u, n - 1);
-            CHECK((65536 / u) * n * 1000 >= (1000 - 334) * 65536,
+            size_t pool = u <= 32768 ? 65536 : 262144;
+            CHECK((pool / u) * n * 1000 >= (1000 - 334) * pool,
                   "class %zu: a pool of %zu-byte blocks %zu%% used", u, n,
-                  100 * (65536 / u) * n / 65536);
+                  100 * (pool / u) * n / pool);
             classes++;
             last = u;
         }
@@ -77,10 +79,10 @@ int main(void) {
         if (failures)
             break;
     }
-    CHECK(classes == 31 && last == 32768, "%zu medium classes, the largest %zu", classes, last);
+    CHECK(classes == 35 && last == 65536, "%zu medium classes, the largest %zu", classes, last);
 
     /* Past the last class: the large path, still truthful. */
-    for (size_t n = 32769; n <= 80000; n += 61) {
+    for (size_t n = 65537; n <= 140000; n += 61) {
         void *a = malloc(n);
         CHECK(malloc_usable_size(a) >= n, "malloc_usable_size(malloc(%zu)) = %zu", n,
               malloc_usable_size(a));

@@ -4,7 +4,7 @@
  * The rule: under any sequence of malloc, calloc, realloc, reallocarray,
  * posix_memalign, aligned_alloc, memalign, valloc, pvalloc, C++ new and
  * delete, free, free_sized, free_aligned_sized and the pgc_* names, at sizes
- * of every tier (small pools: 0..512 bytes; medium pools: to 32 KiB; jemalloc:
+ * of every tier (small pools: 0..512 bytes; medium pools: to 64 KiB; jemalloc:
  * to 4 MiB; with aslimit=1 under an address-space limit, where jemalloc's
  * big blocks grow in place) and alignments of 1
  * to 64 KiB, every block

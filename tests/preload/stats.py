@@ -28,7 +28,7 @@ import sys
 
 CLASS_KEYS = ("size", "pools", "blocks_in_use", "free_blocks", "bytes")
 # The largest class: the medium tier's (PGC_MEDIUM_LIMIT in lib/internal.h).
-MAX_CLASS = 32768
+MAX_CLASS = 65536
 TOTAL_KEYS = ("arenas_mapped", "arenas_released", "arenas_peak", "pool_bytes_in_use",
               "jemalloc_bytes", "pools_taken")
 

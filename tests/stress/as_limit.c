@@ -51,8 +51,9 @@ int main(int argc, char **argv) {
     if (argc < 2)
         return broken("usage: as_limit largest|fill|realloc|lowered [KIB]");
     const char *mode = argv[1];
-    /* Start-up first: the allocator reserves what it reserves. */
-    void *warm = malloc(64), *warm_large = malloc(64 << 10);
+    /* Start-up first: the allocator reserves what it reserves (a pool
+     * block, and a block above the pools: jemalloc's). */
+    void *warm = malloc(64), *warm_large = malloc(256 << 10);
     if (!warm || !warm_large)
         return broken("no memory at start-up");
     if (argc > 2) {

@@ -51,7 +51,7 @@ static uint32_t next_rand(uint32_t *x) {
 static size_t pick_size(uint32_t r) {
     switch (r % 16) {
     case 0:
-        return 513 + r / 16 % 40000; /* medium pools, some jemalloc past 32 KiB */
+        return 513 + r / 16 % 80000; /* medium pools, some jemalloc past 64 KiB */
     case 1:
         return r / 16 % 17 == 0 ? 70000 : 1 + r / 16 % 64;
     default:

@@ -90,9 +90,9 @@ int main(int argc, char **argv) {
 
     /* POOLGC_MEDIUM_MAX: a size up to the largest medium class; more is
      * refused, not cut down. */
-    CHECK(start(def, (char *[]){"POOLGC_MEDIUM_MAX=64K", NULL}) == 0, "medium max changed");
-    CHECK(!strcmp(err, "poolgc: POOLGC_MEDIUM_MAX=64K: more than the largest medium class, 32K; "
-                       "keeping the default 32K\n"),
+    CHECK(start(def, (char *[]){"POOLGC_MEDIUM_MAX=128K", NULL}) == 0, "medium max changed");
+    CHECK(!strcmp(err, "poolgc: POOLGC_MEDIUM_MAX=128K: more than the largest medium class, 64K; "
+                       "keeping the default 64K\n"),
           "stderr: [%s]", err);
     char off[96];
     snprintf(off, sizeof off, "region=%zu verbose=0 debug=0 stats=0 medium=0", PGC_REGION_DEFAULT);
@@ -105,13 +105,13 @@ int main(int argc, char **argv) {
           "good values not taken");
     CHECK(err[0] == '\0', "good values printed [%s]", err);
 
-    CHECK(start("region=268435456 verbose=1 debug=0 stats=0 medium=32768",
+    CHECK(start("region=268435456 verbose=1 debug=0 stats=0 medium=65536",
                 (char *[]){"POOLGC_VERBOSE=1", "POOLGC_REGION=256M", "POOLGC_NO_SUCH=1", NULL}) ==
               0,
           "verbose start-up failed");
     const char *names[] = {"POOLGC_STATS=0 (default): ", "POOLGC_STATS_FILE=\"\" (default): ",
                            "POOLGC_VERBOSE=1 (set): ",   "POOLGC_DEBUG=0 (default): ",
-                           "POOLGC_REGION=256M (set): ", "POOLGC_MEDIUM_MAX=32K (default): "};
+                           "POOLGC_REGION=256M (set): ", "POOLGC_MEDIUM_MAX=64K (default): "};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         CHECK(lines_with(err, names[i]) == 1, "no line for %s in [%s]", names[i], err);
     int listed = lines_with(err, "poolgc: option POOLGC_");

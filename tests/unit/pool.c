@@ -4,7 +4,7 @@
  * block that starts past the page the first block ends in: one page for a
  * small class, one or two blocks for a medium class of a page or more),
  * until the pool is exhausted; together the blocks tile the pool's slot (or
- * the four slots of a medium class's wide pool) exactly: 16-aligned, in
+ * the 4 or 16 slots of a medium class's wide pool) exactly: 16-aligned, in
  * bounds, distinct, each mapping back to its pool, from any of its slots.
  * Blocks pushed on the remote list come back onto the free list with
  * pgc__pool_reclaim_remote, and `used` drops by as many; pgc__pool_check
@@ -27,8 +27,9 @@ static size_t list_length(const pgc_block *b) {
 
 int main(void) {
     /* An arena-aligned mapping from mmap (not from malloc: that is us): slot
-     * 0 holds the headers; the pool starts at slot PGC_WIDE_SLOTS, where the
-     * region puts a wide pool, and is as wide as its class's pools. */
+     * 0 holds the headers; the pool starts at slot PGC_WIDER_SLOTS, where the
+     * region can put a pool of any width, and is as wide as its class's
+     * pools. */
     char *raw =
         mmap(NULL, 2 * PGC_ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) {
@@ -36,17 +37,17 @@ int main(void) {
         return 1;
     }
     uintptr_t arena = ((uintptr_t)raw + PGC_ARENA_SIZE - 1) & ~(uintptr_t)(PGC_ARENA_SIZE - 1);
-    pgc_pool *pool = (pgc_pool *)(arena + PGC_WIDE_SLOTS * PGC_POOL_HEADER_SIZE);
+    pgc_pool *pool = (pgc_pool *)(arena + PGC_WIDER_SLOTS * PGC_POOL_HEADER_SIZE);
     char *data = pgc_pool_data(pool);
-    CHECK(data == (char *)arena + PGC_WIDE_SLOTS * PGC_POOL_SIZE, "pool data at %p, want %p",
-          (void *)data, (void *)(arena + PGC_WIDE_SLOTS * PGC_POOL_SIZE));
-    static unsigned char seen[PGC_WIDE_POOL_SIZE];
+    CHECK(data == (char *)arena + PGC_WIDER_SLOTS * PGC_POOL_SIZE, "pool data at %p, want %p",
+          (void *)data, (void *)(arena + PGC_WIDER_SLOTS * PGC_POOL_SIZE));
+    static unsigned char seen[PGC_WIDER_POOL_SIZE];
 
     for (unsigned cls = 1; cls <= PGC_NUM_CLASSES; cls++) {
         size_t size = pgc_class_size(cls);
         unsigned slots = pgc_class_slots(cls);
         size_t bytes = (size_t)slots * PGC_POOL_SIZE;
-        memset(pool, 0xcc, PGC_WIDE_SLOTS * PGC_POOL_HEADER_SIZE);
+        memset(pool, 0xcc, PGC_WIDER_SLOTS * PGC_POOL_HEADER_SIZE);
         memset(data, 0xcc, bytes);
         /* The headers as the region hands the pool out (region.c). */
         for (unsigned f = 0; f < slots; f++) {

@@ -4,7 +4,8 @@
  * Ownership: pgc_in_region(p) holds exactly for [base, base + size) (not
  * for stack, static or NULL addresses), and a pool's data maps back to its
  * header (pgc_pool_of) from its first byte to its last, for a pool of one
- * slot and for a wide one (whose later slots' headers have no owner).
+ * slot and for wide ones of 4 and 16 (whose later slots' headers have no
+ * owner).
  *
  * Arena policy, as pymalloc's: a new pool comes from the usable arena with
  * the fewest free pools; an arena whose pools are all free goes back to the
@@ -86,39 +87,42 @@ static pgc_pool *take_until_fresh_arena(void) {
     }
 }
 
-/* Wide pools: in arenas of their own, PGC_WIDE_POOLS_PER_ARENA to an arena,
- * each mapping back to its header from all its slots. */
-static void wide_pools(uintptr_t narrow_arena) {
-    enum { N = PGC_WIDE_POOLS_PER_ARENA };
-    pgc_pool *w[N];
-    do /* until a pool starts a fresh arena: at slot PGC_WIDE_SLOTS */
-        w[0] = pgc__region_take_pool(PGC_WIDE_SLOTS);
-    while (w[0] &&
-           ((uintptr_t)w[0] & (PGC_ARENA_SIZE - 1)) != PGC_WIDE_SLOTS * PGC_POOL_HEADER_SIZE);
-    CHECK(w[0] != NULL, "no wide pool");
+/* Pools `slots` wide (4 or 16): in arenas of their own (not in
+ * narrow_arena, which holds small pools), SLOTS_PER_ARENA / slots - 1 to an
+ * arena, each mapping back to its header from all its slots. */
+static void wide_pools(unsigned slots, uintptr_t narrow_arena) {
+    enum { MAX = PGC_WIDE_POOLS_PER_ARENA };
+    int n = (int)(PGC_SLOTS_PER_ARENA / slots - 1);
+    size_t bytes = (size_t)slots * PGC_POOL_SIZE;
+    pgc_pool *w[MAX];
+    do /* until a pool starts a fresh arena: at slot `slots` */
+        w[0] = pgc__region_take_pool(slots);
+    while (w[0] && ((uintptr_t)w[0] & (PGC_ARENA_SIZE - 1)) != slots * PGC_POOL_HEADER_SIZE);
+    CHECK(w[0] != NULL, "no pool %u slots wide", slots);
     if (!w[0])
         return;
-    for (int i = 1; i < N; i++)
-        w[i] = pgc__region_take_pool(PGC_WIDE_SLOTS);
-    for (int i = 0; i < N; i++) {
-        CHECK(w[i] && arena_of(w[i]) == arena_of(w[0]) && w[i]->slots == PGC_WIDE_SLOTS &&
-                  w[i]->lead == w[i],
-              "wide pool %d: arena %zu, slots %u", i, (size_t)arena_of(w[i]), w[i]->slots);
+    for (int i = 1; i < n; i++)
+        w[i] = pgc__region_take_pool(slots);
+    for (int i = 0; i < n; i++) {
+        CHECK(
+            w[i] && arena_of(w[i]) == arena_of(w[0]) && w[i]->slots == slots && w[i]->lead == w[i],
+            "%u-slot pool %d: arena %zu, slots %u", slots, i, (size_t)arena_of(w[i]), w[i]->slots);
         char *data = pgc_pool_data(w[i]);
-        CHECK(((uintptr_t)data & (PGC_WIDE_POOL_SIZE - 1)) == 0, "wide pool %d at %p", i,
+        CHECK(((uintptr_t)data & (bytes - 1)) == 0, "%u-slot pool %d at %p", slots, i,
               (void *)data);
-        for (size_t off = 0; off < PGC_WIDE_POOL_SIZE; off += PGC_POOL_SIZE / 2)
-            CHECK(pgc_pool_of(data + off) == w[i], "wide pool %d: offset %zu maps elsewhere", i,
-                  off);
-        CHECK(pgc_slot_pool(data) == w[i] && pgc_slot_pool(data + PGC_POOL_SIZE) != w[i] &&
-                  pgc_slot_pool(data + PGC_POOL_SIZE)->owner == NULL,
-              "wide pool %d: a later slot's header is not a follower", i);
+        for (size_t off = 0; off < bytes; off += PGC_POOL_SIZE / 2)
+            CHECK(pgc_pool_of(data + off) == w[i], "%u-slot pool %d: offset %zu maps elsewhere",
+                  slots, i, off);
+        CHECK(pgc_slot_pool(data) == w[i] && pgc_slot_pool(data + bytes - 1) != w[i] &&
+                  pgc_slot_pool(data + bytes - 1)->owner == NULL,
+              "%u-slot pool %d: a later slot's header is not a follower", slots, i);
     }
-    CHECK(arena_of(w[0]) != narrow_arena, "a wide pool in an arena of small pools");
-    pgc_pool *more = pgc__region_take_pool(PGC_WIDE_SLOTS);
-    CHECK(more && arena_of(more) != arena_of(w[0]), "more than %d wide pools in an arena", N);
+    CHECK(arena_of(w[0]) != narrow_arena, "%u-slot pools in an arena of small pools", slots);
+    pgc_pool *more = pgc__region_take_pool(slots);
+    CHECK(more && arena_of(more) != arena_of(w[0]), "more than %d %u-slot pools in an arena", n,
+          slots);
     pgc__region_check();
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < n; i++)
         pgc__region_give_pool(w[i]);
     if (more)
         pgc__region_give_pool(more);
@@ -199,7 +203,8 @@ int main(void) {
     unsigned char *last = (unsigned char *)pgc_pool_data(x[PER_ARENA - 1]);
     CHECK(last[100] == 0 && last[PGC_POOL_SIZE - 1] == 0, "released pages kept their contents");
     pgc__region_check();
-    wide_pools(arena_of(again));
+    wide_pools(PGC_WIDE_SLOTS, arena_of(again));
+    wide_pools(PGC_WIDER_SLOTS, arena_of(again));
     shrink_under_a_limit();
     pgc__region_check();
     return check_done();
