@@ -350,11 +350,15 @@ enum pgc_heap_state {
                          * pools still work: they are remote frees) */
 };
 
+/* Heaps sit side by side (heap.c), each in cache lines of its own: a
+ * thread's counters at the end of its heap must not share a line with the
+ * next thread's current[] (1712 bytes, unaligned, put heap A's
+ * jemalloc_requests beside heap B's current[0] and current[1]). */
 typedef struct pgc_heap {
     /* current[cls]: the pool malloc(n) takes a block from, cls its class
      * (pgc_class_index, then pgc_medium_class). Entry 0 (malloc(0)) aliases
      * entry 1, so the fast path needs no zero test. */
-    pgc_pool *current[PGC_NUM_CLASSES + 1];
+    _Alignas(64) pgc_pool *current[PGC_NUM_CLASSES + 1];
     /* Per class, a circular list of pools with free space; current is its head. */
     pgc_pool *partial[PGC_NUM_CLASSES + 1];
     /* Full pools that received remote frees (pushed by the freeing thread). */
