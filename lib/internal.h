@@ -29,11 +29,11 @@
  *   +-------+-------+-------+-- ... --+   medium: 113 .. 2
  *
  * An arena holds pools of one width: small pools of one slot each
- * (PGC_POOLS_PER_ARENA of them), or medium pools of PGC_WIDE_SLOTS slots
- * (PGC_WIDE_POOL_SIZE), which start at the slots that are multiples of
- * PGC_WIDE_SLOTS (PGC_WIDE_POOLS_PER_ARENA; slots 1 .. PGC_WIDE_SLOTS - 1 stay
- * unused). A wide pool's header is its first slot's; the headers of its
- * other slots, its followers, have no owner and name it as their lead.
+ * (PGC_POOLS_PER_ARENA of them), or medium pools of w = PGC_WIDE_SLOTS or
+ * PGC_WIDER_SLOTS slots, which start at the slots that are multiples of w
+ * (PGC_WIDE_POOLS_PER_ARENA, PGC_WIDER_POOLS_PER_ARENA; slots 1 .. w - 1
+ * stay unused). A wide pool's header is its first slot's; the headers of
+ * its other slots, its followers, have no owner and name it as their lead.
  *
  * Pool headers live together at the start of their arena, not at the start
  * of their pool as in pymalloc: pool-aligned headers all fall in the same

@@ -1,7 +1,7 @@
 /*
  * pool.c - one pool: blocks of one size class, of either tier (small: a
  * PGC_POOL_SIZE slot of 32 to 1024 blocks; medium: PGC_WIDE_POOL_SIZE of 113
- * down to 2).
+ * down to 2, or PGC_WIDER_POOL_SIZE of 7 down to 4).
  *
  *   +-------+-------+-------+---------------------------+
  *   | block | block | block |  never used (next_offset) |
@@ -82,9 +82,9 @@ void pgc__pool_reclaim_remote(pgc_pool *pool) {
 }
 
 /* The pool's invariants (internal.h), for a pool of either tier: it is its
- * own lead, its class, width and block size agree, whole blocks are carved, the free list stays inside
- * the carved blocks, starts each on a block boundary, has no cycle, and with
- * `used` accounts for every carved block. */
+ * own lead, its class, width and block size agree, whole blocks are carved,
+ * the free list stays inside the carved blocks, starts each on a block
+ * boundary, has no cycle, and with `used` accounts for every carved block. */
 void pgc__pool_check(const pgc_pool *pool) {
     pgc_verify(pool->cls >= 1 && pool->cls <= PGC_NUM_CLASSES);
     pgc_verify(pool->block_size == pgc_class_size(pool->cls));

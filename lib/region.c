@@ -20,12 +20,13 @@
  *
  * The choice of arena follows pymalloc: for each width, `usable` lists the
  * arenas that have free pools, sorted by their number of free pools, fewest
- * first, and a new pool always comes from the head. Busy arenas get busier, lightly used ones
- * drain, and an arena whose pools are all free goes back to the OS
- * (MADV_DONTNEED) - except the last one on the list, kept to avoid thrashing
- * at a boundary, until pgc_trim(). nfp2last[n] points at the last arena
- * with n free pools, so keeping the order is O(1) per pool. Returned arenas
- * keep their address range and are reused first.
+ * first, and a new pool always comes from the head. Busy arenas get busier,
+ * lightly used ones drain, and an arena whose pools are all free goes back
+ * to the OS (MADV_DONTNEED) - except the last one on its list, kept to
+ * avoid thrashing at a boundary, until pgc_trim(). nfp2last[n] points at
+ * the last arena with n free pools, so keeping the order is O(1) per pool.
+ * Returned arenas keep their address range and are reused first, for any
+ * width.
  *
  * Address space. A reservation counts toward RLIMIT_AS (ulimit -v,
  * setrlimit, prlimit) even when nothing is mapped in it, and DESIGN.md asks
