@@ -189,7 +189,7 @@ static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
     if (pool) {
         heap->spare_pools[w] = pool->next;
         heap->spare_bytes -= pgc_pool_bytes(pool);
-    } else if (!(pool = pgc__region_take_pool(slots))) {
+    } else if (!(pool = pgc__region_take_pool(slots, slots == 1 ? &heap->arena_home : NULL))) {
         return NULL;
     }
     pgc__pool_init(pool, heap, cls);
@@ -456,6 +456,7 @@ void pgc__heap_thread_exit(void *arg) {
     int saved = errno;
     pgc__heap_tls = &pgc__heap_exited;
     reclaim_all(heap, 0);
+    pgc__region_leave_home(&heap->arena_home);
     pthread_mutex_lock(&heaps_lock);
     heap->state = PGC_HEAP_ABANDONED;
     heap->next_abandoned = abandoned_heaps;

@@ -487,7 +487,7 @@ static void *sample_block(unsigned cls) {
         if (pool->free || pgc__pool_extend(pool))
             return take_block(pool);
     }
-    if (!pgc__region.base || !(pool = pgc__region_take_pool(pgc_class_slots(cls))))
+    if (!pgc__region.base || !(pool = pgc__region_take_pool(pgc_class_slots(cls), NULL)))
         return NULL;
     pgc__pool_init(pool, &prof_owner, cls);
     pgc__pool_extend(pool);

@@ -105,6 +105,7 @@ typedef struct arena {
     uint32_t state;      /* enum arena_state */
     uint32_t committed;  /* pages are accessible (mprotect done) */
     uint32_t width;      /* slots per pool: 1, 4 or 16 (while active) */
+    void *home;          /* the taker whose home this arena is (take_pool), or NULL */
     pgc_pool *freepools; /* pools given back, reused before carving */
     struct arena *next;  /* usable list, or the unused list */
     struct arena *prev;
@@ -399,6 +400,7 @@ static arena *arena_new(unsigned width) {
         a->committed = 1;
     }
     a->width = width;
+    a->home = NULL;
     a->nfree = pools_per_arena(width);
     a->next_carve = width; /* slot 0 holds the headers; a wide pool starts at slot `width` */
     a->freepools = NULL;
@@ -437,20 +439,92 @@ static pgc_pool *carve_pool(arena *a, uint32_t k) {
     return pool;
 }
 
-pgc_pool *pgc__region_take_pool(unsigned slots) {
+/* Arenas a taker with a home looks at, from the head of the usable list,
+ * for one that is no other taker's home. */
+#define HOME_SEARCH 8
+
+/* The arena a taker (home: its slot for this width, NULL: none) takes its
+ * next pool from: its home if that still has free pools; else the fullest
+ * usable arena that is no other taker's home (among the first HOME_SEARCH),
+ * which becomes its home. NULL: none of those (the caller makes a new
+ * arena, and shares the fullest only if it cannot). A stale home
+ * (released, or its table entry gone after a shrink) is checked before it
+ * is read. */
+static arena *pick_arena(arena_list *list, unsigned width, void **home) {
+    if (!home)
+        return list->usable;
+    arena *a = *home;
+    if (a >= arenas && a < arenas + arenas_carved && a->state == ARENA_ACTIVE &&
+        a->width == width && a->nfree > 0 && a->home == home)
+        return a;
+    a = list->usable;
+    for (int k = 0; a && k < HOME_SEARCH; a = a->next, k++)
+        if (!a->home || a->home == home) {
+            a->home = home;
+            *home = a;
+            return a;
+        }
+    return NULL;
+}
+
+void pgc__region_leave_home(void **home) {
+    pthread_mutex_lock(&region_lock);
+    arena *a = *home;
+    if (a >= arenas && a < arenas + arenas_carved && a->home == home)
+        a->home = NULL;
+    *home = NULL;
+    pthread_mutex_unlock(&region_lock);
+}
+
+/* One pool fewer in usable arena a: it moves up the list, behind the arenas
+ * with fewer free pools, or off it when it has none left. */
+static void arena_took(arena_list *list, arena *a) {
+    arena **nfp2last = list->nfp2last;
+    uint32_t n = a->nfree;
+    if (a == list->usable) { /* the head: still the smallest, it stays */
+        if (nfp2last[n] == a)
+            nfp2last[n] = NULL;
+        if (--a->nfree == 0)
+            usable_unlink(list, a);
+        else
+            nfp2last[a->nfree] = a;
+        return;
+    }
+    if (nfp2last[n] == a)
+        nfp2last[n] = a->prev->nfree == n ? a->prev : NULL;
+    usable_unlink(list, a);
+    if (--a->nfree == 0)
+        return;
+    uint32_t m = a->nfree;
+    while (m > 0 && !nfp2last[m])
+        m--;
+    usable_insert_after(list, a, m ? nfp2last[m] : NULL);
+    nfp2last[a->nfree] = a;
+}
+
+pgc_pool *pgc__region_take_pool(unsigned slots, void **home) {
     arena_list *list = list_of(slots);
     pthread_mutex_lock(&region_lock);
-    arena *a = list->usable;
+    arena *a = pick_arena(list, slots, home);
     if (!a) {
         int saved = errno; /* a failure here is not the program's */
         a = arena_new(slots);
-        if (!a) {
-            errno = saved;
+        errno = saved;
+        if (a) {
+            /* All its pools are free: it goes last. */
+            uint32_t m = a->nfree;
+            while (m > 0 && !list->nfp2last[m])
+                m--;
+            usable_insert_after(list, a, m ? list->nfp2last[m] : NULL);
+            list->nfp2last[a->nfree] = a;
+            if (home) {
+                a->home = home;
+                *home = a;
+            }
+        } else if (!(a = list->usable)) { /* share the fullest, if there is one */
             pthread_mutex_unlock(&region_lock);
             return NULL;
         }
-        usable_insert_after(list, a, NULL); /* the list was empty */
-        list->nfp2last[a->nfree] = a;
     }
     pgc_pool *pool = a->freepools;
     if (pool) {
@@ -459,13 +533,7 @@ pgc_pool *pgc__region_take_pool(unsigned slots) {
         pool = carve_pool(a, a->next_carve);
         a->next_carve += a->width;
     }
-    /* a is the head: the only arena with its count, and still the smallest. */
-    if (list->nfp2last[a->nfree] == a)
-        list->nfp2last[a->nfree] = NULL;
-    if (--a->nfree == 0)
-        usable_unlink(list, a);
-    else
-        list->nfp2last[a->nfree] = a;
+    arena_took(list, a);
     pgc_debug_check(check_locked());
     pthread_mutex_unlock(&region_lock);
     return pool;

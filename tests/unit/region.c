@@ -8,7 +8,8 @@
  * owner).
  *
  * Arena policy, as pymalloc's: a new pool comes from the usable arena with
- * the fewest free pools; an arena whose pools are all free goes back to the
+ * the fewest free pools (a taker with a home, from its home first: two
+ * takers, two arenas); an arena whose pools are all free goes back to the
  * OS unless it is the last usable one, which pgc_trim's region trim
  * releases; a released arena's range is reused first, and its pages come
  * back zeroed (MADV_DONTNEED). pgc__region_check then finds the arena lists
@@ -64,7 +65,7 @@ static void shrink_under_a_limit(void) {
     /* The tail, and the table's entries past 1 GiB: all but a page of 2.5 MiB. */
     CHECK(vm - vm_now >= size - now + ((size_t)2 << 20), "gave back %zu bytes of %zu + table",
           vm - vm_now, size - now);
-    pgc_pool *pool = pgc__region_take_pool(1);
+    pgc_pool *pool = pgc__region_take_pool(1, NULL);
     CHECK(pool != NULL && pgc_in_region(pool), "no pool after the shrink");
     if (pool)
         pgc__region_give_pool(pool);
@@ -80,7 +81,7 @@ static uintptr_t arena_of(const pgc_pool *pool) {
 /* Take pools until one starts a fresh arena; returns that pool. */
 static pgc_pool *take_until_fresh_arena(void) {
     for (;;) {
-        pgc_pool *pool = pgc__region_take_pool(1);
+        pgc_pool *pool = pgc__region_take_pool(1, NULL);
         /* the first pool of an arena has slot 1 (slot 0 holds the headers) */
         if (!pool || ((uintptr_t)pool & (PGC_ARENA_SIZE - 1)) == PGC_POOL_HEADER_SIZE)
             return pool;
@@ -96,13 +97,13 @@ static void wide_pools(unsigned slots, uintptr_t narrow_arena) {
     size_t bytes = (size_t)slots * PGC_POOL_SIZE;
     pgc_pool *w[MAX];
     do /* until a pool starts a fresh arena: at slot `slots` */
-        w[0] = pgc__region_take_pool(slots);
+        w[0] = pgc__region_take_pool(slots, NULL);
     while (w[0] && ((uintptr_t)w[0] & (PGC_ARENA_SIZE - 1)) != slots * PGC_POOL_HEADER_SIZE);
     CHECK(w[0] != NULL, "no pool %u slots wide", slots);
     if (!w[0])
         return;
     for (int i = 1; i < n; i++)
-        w[i] = pgc__region_take_pool(slots);
+        w[i] = pgc__region_take_pool(slots, NULL);
     for (int i = 0; i < n; i++) {
         CHECK(
             w[i] && arena_of(w[i]) == arena_of(w[0]) && w[i]->slots == slots && w[i]->lead == w[i],
@@ -118,7 +119,7 @@ static void wide_pools(unsigned slots, uintptr_t narrow_arena) {
               "%u-slot pool %d: a later slot's header is not a follower", slots, i);
     }
     CHECK(arena_of(w[0]) != narrow_arena, "%u-slot pools in an arena of small pools", slots);
-    pgc_pool *more = pgc__region_take_pool(slots);
+    pgc_pool *more = pgc__region_take_pool(slots, NULL);
     CHECK(more && arena_of(more) != arena_of(w[0]), "more than %d %u-slot pools in an arena", n,
           slots);
     pgc__region_check();
@@ -126,6 +127,40 @@ static void wide_pools(unsigned slots, uintptr_t narrow_arena) {
         pgc__region_give_pool(w[i]);
     if (more)
         pgc__region_give_pool(more);
+    pgc__region_check();
+}
+
+/* Homes: two takers that each have one get their pools from two arenas,
+ * each from its own home; once one leaves its home, the other takes its
+ * next pools there too (the fuller arena). */
+static void homes(void) {
+    void *home_a = NULL, *home_b = NULL;
+    pgc_pool *a[4], *b[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = pgc__region_take_pool(1, &home_a);
+        b[i] = pgc__region_take_pool(1, &home_b);
+        CHECK(a[i] && b[i], "no pool for a home taker");
+        if (!a[i] || !b[i])
+            return;
+    }
+    for (int i = 1; i < 4; i++)
+        CHECK(arena_of(a[i]) == arena_of(a[0]) && arena_of(b[i]) == arena_of(b[0]),
+              "a taker's pools left its home arena");
+    CHECK(arena_of(a[0]) != arena_of(b[0]), "two takers share a home arena");
+    pgc__region_check();
+    pgc__region_leave_home(&home_a);
+    CHECK(home_a == NULL, "a home left is still named");
+    pgc__region_leave_home(&home_b);
+    pgc_pool *c = pgc__region_take_pool(1, &home_b);
+    CHECK(c && (arena_of(c) == arena_of(a[0]) || arena_of(c) == arena_of(b[0])),
+          "a taker without a home went to a third arena");
+    if (c)
+        pgc__region_give_pool(c);
+    pgc__region_leave_home(&home_b);
+    for (int i = 0; i < 4; i++) {
+        pgc__region_give_pool(a[i]);
+        pgc__region_give_pool(b[i]);
+    }
     pgc__region_check();
 }
 
@@ -148,9 +183,9 @@ int main(void) {
     x[0] = take_until_fresh_arena();
     CHECK(x[0] != NULL, "region exhausted");
     for (int i = 1; i < PER_ARENA; i++)
-        x[i] = pgc__region_take_pool(1);
+        x[i] = pgc__region_take_pool(1, NULL);
     for (int i = 0; i < PER_ARENA; i++)
-        y[i] = pgc__region_take_pool(1);
+        y[i] = pgc__region_take_pool(1, NULL);
     for (int i = 0; i < PER_ARENA; i++) {
         CHECK(arena_of(x[i]) == arena_of(x[0]), "pool %d of X in arena %zu", i,
               (size_t)arena_of(x[i]));
@@ -169,7 +204,7 @@ int main(void) {
         pgc__region_give_pool(x[i]);
     for (int i = 0; i < 20; i++)
         pgc__region_give_pool(y[i]);
-    pgc_pool *next = pgc__region_take_pool(1);
+    pgc_pool *next = pgc__region_take_pool(1, NULL);
     CHECK(arena_of(next) == arena_of(x[0]), "new pool from arena %zu, expected X (%zu)",
           (size_t)arena_of(next), (size_t)arena_of(x[0]));
     pgc__region_give_pool(next);
@@ -205,6 +240,7 @@ int main(void) {
     pgc__region_check();
     wide_pools(PGC_WIDE_SLOTS, arena_of(again));
     wide_pools(PGC_WIDER_SLOTS, arena_of(again));
+    homes();
     shrink_under_a_limit();
     pgc__region_check();
     return check_done();
