@@ -374,8 +374,9 @@ typedef struct pgc_heap {
     pgc_pool *spare_pools[PGC_POOL_WIDTHS];
     size_t spare_bytes;
     /* The arena this heap takes its small pools from first (region.c,
-     * opaque here), so that two threads' small pools do not share an
-     * arena: bench/threads.c (2 threads) 9-15% faster. Wide pools keep
+     * opaque here), so that two threads' small pools, and their headers
+     * side by side in slot 0, are not in one arena: bench/threads.c (2
+     * threads) 9-15% faster. Wide pools keep
      * pymalloc's fullest-arena rule: homes for them too made threads that
      * come and go (bench/spawn.c) 30% slower, each emptied home arena going
      * back to the OS; larson gained 9% with them, 5% without. */
