@@ -479,7 +479,8 @@ void pgc__heap_reclaim_abandoned(void) {
  * middle of a fast or slow path, leaving a count or a list half updated, as
  * glibc leaves other threads' tcaches to the child unused. Their blocks stay
  * valid and any thread may free them; their free blocks are not reused in
- * the child, which usually execs soon. */
+ * the child, which usually execs soon. Their home arenas are free to
+ * become the child's threads' homes. */
 void pgc__heap_after_fork_child(void) {
     pthread_mutex_init(&heaps_lock, NULL);
     abandoned_heaps = NULL;
@@ -488,6 +489,7 @@ void pgc__heap_after_fork_child(void) {
             continue;
         heap->state = PGC_HEAP_ORPHANED;
         heap->next_abandoned = NULL;
+        pgc__region_leave_home(&heap->arena_home); /* (its lock is new: init.c) */
     }
 }
 
