@@ -6,9 +6,9 @@
  * table load for the medium tier), the pool's free list. No lock and no
  * atomic: only the owning thread touches pool->free.
  * free: a range compare decides pool or jemalloc; the block's pool is its
- * slot header's lead (a wide pool spans four slots, internal.h); a block of
- * this thread's pool goes back on its free list, a block of another thread's pool is
- * pushed on that pool's remote list (heap.c). A block that still carries
+ * slot header's lead (a medium pool spans 4 or 16 slots, internal.h); a
+ * block of this thread's pool goes back on its free list, a block of
+ * another thread's pool is pushed on that pool's remote list (heap.c). A block that still carries
  * the freed mark (internal.h) goes to the slow path, which tells a double
  * free from a program's data that happens to look like the mark.
  */
