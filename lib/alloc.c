@@ -129,49 +129,20 @@ PGC_API int pgc_trim(size_t pad) {
     return released;
 }
 
-static PGC_COLD void double_free(const pgc_pool *pool, void *p) {
-    pgc__message_fatal("poolgc: free(): double free of %p (%u-byte block)", p, pool->block_size);
-}
-
-/* Is block on the pool's free list? Owner only; the walk is bounded by what
- * the pool holds, so a corrupted list cannot hang it. */
-static int on_free_list(const pgc_pool *pool, const pgc_block *block) {
-    uint32_t limit = (uint32_t)(pgc_pool_bytes(pool) / pool->block_size);
-    for (const pgc_block *b = pool->free; b && limit; b = b->next, limit--)
-        if (b == block)
-            return 1;
-    return 0;
-}
-
-/* The owner frees a block that carries the freed mark: a double free if the
- * block is on the pool's lists, else data that only looks like the mark. */
-static PGC_NOINLINE void free_marked_local(pgc_block *block, pgc_pool *pool, pgc_heap *heap) {
-    pgc__pool_reclaim_remote(pool);
-    if (on_free_list(pool, block))
-        double_free(pool, block);
-    block->next = pool->free;
-    block->freed_mark = pgc_freed_mark(block);
-    pool->free = block;
-    if (--pool->used == 0 || pool->slow_free)
-        pgc__heap_free_local_slow(heap, pool);
-}
-
-/* Frees the fast path does not finish: blocks of another thread's pool, and
- * blocks that carry the freed mark. A remote freer cannot see the owner's
- * lists: a mark there is taken as the double free it almost surely is
- * (pushing the block again would link it to itself). Every call is in tail
- * position, so that the remote free, the common case, saves no register. */
-void pgc__alloc_free_pool_slow(void *p, pgc_pool *pool, pgc_heap *heap) {
+/* Frees the fast path does not finish: blocks of another thread's pool
+ * (and, under POOLGC_DEBUG, every pool block). A remote freer cannot see
+ * the owner's lists: a block that carries the freed mark is taken as the
+ * double free it almost surely is (pushing it again would link it to
+ * itself). Every call is in tail position, so that the remote free, the
+ * common case, saves no register. */
+void pgc__alloc_free_pool_slow(void *p, pgc_pool *pool) {
     if (pgc_debug_takes()) {
         pgc__debug_free(p); /* POOLGC_DEBUG: every pool free comes here (debug.h) */
         return;
     }
     pgc_block *block = p;
-    if (pool->owner == heap) {
-        free_marked_local(block, pool, heap);
-        return;
-    }
     if (pgc_unlikely(block->freed_mark == pgc_freed_mark(p)))
-        double_free(pool, p);
+        pgc__message_fatal("poolgc: free(): double free of %p (%u-byte block)", p,
+                           pool->block_size);
     pgc__heap_free_remote(pool, block);
 }

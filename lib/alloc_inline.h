@@ -7,10 +7,10 @@
  * atomic: only the owning thread touches pool->free.
  * free: a range compare decides pool or jemalloc; the block's pool is its
  * slot header's lead (a medium pool spans 4 or 16 slots, internal.h); a
- * block of this thread's pool goes back on its free list, a block of
- * another thread's pool is pushed on that pool's remote list (heap.c). A block that still carries
- * the freed mark (internal.h) goes to the slow path, which tells a double
- * free from a program's data that happens to look like the mark.
+ * block of this thread's pool goes back on its free list, with the freed
+ * mark, without a read of the block; a block of another thread's pool is
+ * pushed on that pool's remote list (heap.c). A double free is caught when
+ * its block would be handed out again, or its pool empties (internal.h).
  */
 #ifndef POOLGC_ALLOC_INLINE_H
 #define POOLGC_ALLOC_INLINE_H
@@ -21,13 +21,8 @@
  * head, or the slow path when the list is empty. */
 static inline __attribute__((always_inline)) void *pgc_pool_pop(pgc_heap *heap, pgc_pool *pool,
                                                                 size_t size) {
-    pgc_block *block = pool->free;
-    if (pgc_likely(block != NULL)) {
-        pool->free = block->next;
-        block->freed_mark = 0;
-        pool->used++;
-        return block;
-    }
+    if (pgc_likely(pool->free != NULL))
+        return pgc_pool_take(pool);
     return pgc__heap_malloc_slow(heap, size);
 }
 
@@ -47,24 +42,23 @@ static inline __attribute__((always_inline)) void *pgc_malloc_fast(size_t size) 
     return pgc__large_malloc_plain(size);
 }
 
-/* A remote free, or a block that carries the freed mark. */
-PGC_INTERNAL void pgc__alloc_free_pool_slow(void *p, pgc_pool *pool, pgc_heap *heap);
+/* A free into another thread's pool (or any pool, under POOLGC_DEBUG). */
+PGC_INTERNAL void pgc__alloc_free_pool_slow(void *p, pgc_pool *pool);
 
 static inline __attribute__((always_inline)) void pgc_free_fast(void *p) {
     if (pgc_likely(pgc_in_region(p))) {
         pgc_pool *pool = pgc_pool_of(p);
         pgc_heap *heap = pgc__heap_tls;
         pgc_block *block = (pgc_block *)p;
-        uintptr_t mark = pgc_freed_mark(p);
-        if (pgc_likely(pool->owner == heap && block->freed_mark != mark)) {
+        if (pgc_likely(pool->owner == heap)) {
             block->next = pool->free;
-            block->freed_mark = mark;
+            block->freed_mark = pgc_freed_mark(block);
             pool->free = block;
             if (pgc_unlikely(--pool->used == 0 || pool->slow_free))
                 pgc__heap_free_local_slow(heap, pool);
             return;
         }
-        pgc__alloc_free_pool_slow(p, pool, heap);
+        pgc__alloc_free_pool_slow(p, pool);
         return;
     }
     if (p)

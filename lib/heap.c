@@ -118,8 +118,12 @@ static int unlist_if_full(pgc_heap *heap, pgc_pool *pool) {
 }
 
 /* An empty pool goes to the heap's spares, or back to the region when the
- * heap has enough (or is being given up: keep_spare 0). */
+ * heap has enough (or is being given up: keep_spare 0). It is checked
+ * first: a double free that no malloc caught yet made it look empty while a
+ * block is still in use, and that block must not be handed out again as a
+ * block of another class. */
 static void pool_retire(pgc_heap *heap, pgc_pool *pool, int keep_spare) {
+    pgc__pool_check_empty(pool);
     unsigned w = pgc_width_index(pool->slots);
     size_t bytes = pgc_pool_bytes(pool);
     if (keep_spare && heap->spare_bytes + bytes <= PGC_HEAP_SPARE_BYTES) {
@@ -221,12 +225,8 @@ static PGC_NOINLINE void *malloc_from_pools(pgc_heap *heap, size_t size) {
     }
     if (pgc_prof_active())
         return pgc__prof_malloc(heap, pool); /* counts, may sample (prof.h) */
-    pgc_block *block = pool->free;
-    pgc_assert(block != NULL && pool->owner == heap);
-    pool->free = block->next;
-    block->freed_mark = 0;
-    pool->used++;
-    return block;
+    pgc_assert(pool->free != NULL && pool->owner == heap);
+    return pgc_pool_take(pool);
 }
 
 _Atomic uint64_t pgc__heap_jemalloc_requests_no_heap;

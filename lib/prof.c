@@ -471,21 +471,13 @@ static void drain_all(void) {
     }
 }
 
-static void *take_block(pgc_pool *pool) {
-    pgc_block *b = pool->free;
-    pool->free = b->next;
-    b->freed_mark = 0;
-    pool->used++;
-    return b;
-}
-
 /* A block of class cls for a sample; NULL when the region is exhausted. */
 static void *sample_block(unsigned cls) {
     pgc_pool *pool;
     for (pool = prof.pools[cls]; pool; pool = pool->next) {
         drain(pool);
         if (pool->free || pgc__pool_extend(pool))
-            return take_block(pool);
+            return pgc_pool_take(pool);
     }
     if (!pgc__region.base || !(pool = pgc__region_take_pool(pgc_class_slots(cls), NULL)))
         return NULL;
@@ -493,7 +485,7 @@ static void *sample_block(unsigned cls) {
     pgc__pool_extend(pool);
     pool->next = prof.pools[cls];
     prof.pools[cls] = pool;
-    return take_block(pool);
+    return pgc_pool_take(pool);
 }
 
 /* ---- the pools' slow path -------------------------------------------------------- */
@@ -643,7 +635,7 @@ void *pgc__prof_malloc_owed(pgc_heap *heap, unsigned cls) {
     void *block = sample_pooled(t, cls);
     pgc_prof_segment s = pop_segment(ph, cls);
     if (!block) {
-        block = take_block(pool); /* the sample's block: the sample is lost */
+        block = pgc_pool_take(pool); /* the sample's block: the sample is lost */
         if (!s.counted)
             hand_over(heap, ph, pool, t); /* counts the rest */
         return block;
@@ -662,13 +654,13 @@ void *pgc__prof_malloc(pgc_heap *heap, pgc_pool *pool) {
     prof_thread *t = &prof_tls;
     pgc_prof_heap *ph = heap->prof;
     if (pgc_unlikely(t->busy)) /* inside the profiler: not counted */
-        return take_block(pool);
+        return pgc_pool_take(pool);
     if (pgc_unlikely(!ph)) {
         int saved = errno;
         ph = prof_heap_create(heap, 0);
         errno = saved;
         if (!ph)
-            return take_block(pool); /* not counted: the next slow path tries again */
+            return pgc_pool_take(pool); /* not counted: the next slow path tries again */
     }
     /* Nothing on pool's free list is counted: the fast path's list ran dry
      * (and refill put new blocks there, or moved to another pool), or no
@@ -679,7 +671,7 @@ void *pgc__prof_malloc(pgc_heap *heap, pgc_pool *pool) {
     if (present(t, pool->block_size))
         block = sample_pooled(t, cls);
     if (!block)
-        block = take_block(pool);
+        block = pgc_pool_take(pool);
     hand_over(heap, ph, pool, t);
     return block;
 }

@@ -1,15 +1,22 @@
 /*
  * double_free - in the default mode (no option set), freeing a pool block
  * twice prints one line on stderr naming "double free" and the block's
- * address, then aborts (SIGABRT): never a silent corruption, never a hang.
- * Cases: twice in a row; twice with other traffic between; twice from a
- * thread that does not own the block (the second push would link the block
- * to itself on the owner's remote list, and the owner's walk of that list
- * would spin); once from another thread and once from the owner; a medium
- * block in a later slot of its 64 KiB pool (whose frees all take the slow
- * path), by its owner and by another thread. A block
- * whose own data looks like the freed mark (its second word holding the
- * complement of its address) is freed normally, not reported.
+ * address, then aborts (SIGABRT): never a silent corruption, never a hang,
+ * and never the block handed out twice. The owner's free does not read the
+ * block, so its double free is caught when the block would be handed out a
+ * second time, or when its pool empties (lib/internal.h); another thread's
+ * second free is caught at once.
+ * Cases: twice in a row, then two mallocs; twice with other traffic
+ * between, then mallocs; twice from a thread that does not own the block
+ * (the second push would link the block to itself on the owner's remote
+ * list, and the owner's walk of that list would spin); once from another
+ * thread and once from the owner; a medium block in a later slot of its
+ * 64 KiB pool, by its owner and by another thread; a double free in a pool
+ * whose other blocks are then all freed but one (the count says empty, one
+ * block is still in use: the pool must not be reused); a write into a free
+ * block's second word, caught by the next malloc. A block whose own data
+ * looks like the freed mark (its second word holding the complement of its
+ * address) is freed normally, not reported.
  *
  * Each case runs in a forked child with an alarm: a hang ends as SIGALRM,
  * which fails the test.
@@ -37,11 +44,19 @@ static void announce(void *p) {
         _exit(3);
 }
 
+/* Allocate n blocks of size bytes, kept (the pool hands them out in turn). */
+static void allocate(size_t size, int n) {
+    for (int i = 0; i < n; i++)
+        if (!malloc(size))
+            _exit(3);
+}
+
 static void twice_in_a_row(void) {
     void *volatile p = malloc(32);
     announce(p);
     free(p);
     free(p);
+    allocate(32, 2);
 }
 
 static void twice_with_traffic(void) {
@@ -55,6 +70,7 @@ static void twice_with_traffic(void) {
         free(malloc(40 + (size_t)i));
     free(keep[3]);
     free(p);
+    allocate(200, 4);
 }
 
 static void *free_shared_twice(void *arg) {
@@ -99,6 +115,7 @@ static void twice_in_a_wide_pool(void) {
     free(p);
     free(malloc(100));
     free(p);
+    allocate(4000, 2);
 }
 
 static void twice_in_a_wide_pool_from_another_thread(void) {
@@ -111,6 +128,40 @@ static void remote_then_owner(void) {
     announce(p);
     in_thread(free_shared_once);
     free(p);
+    allocate(96, 2000); /* the pool runs dry: its remote list comes back */
+}
+
+/* 400-byte blocks: 40 to a 16 KiB pool. Free one twice, then all the
+ * others of its pool but one: the pool counts none in use, and must not
+ * go to another class while that one is. */
+static void twice_then_pool_empties(void) {
+    enum { N = 200, SIZE = 400, POOL = 16384 };
+    static char *blocks[N];
+    for (int i = 0; i < N; i++)
+        if (!(blocks[i] = malloc(SIZE)))
+            _exit(3);
+    uintptr_t pool = (uintptr_t)blocks[N / 2] & ~(uintptr_t)(POOL - 1);
+    char *mine[POOL / SIZE];
+    int n = 0;
+    for (int i = 0; i < N; i++)
+        if (((uintptr_t)blocks[i] & ~(uintptr_t)(POOL - 1)) == pool)
+            mine[n++] = blocks[i];
+    if (n != POOL / SIZE)
+        _exit(3);
+    announce(mine[0]);
+    free(mine[0]);
+    free(mine[0]);
+    for (int i = 1; i < n - 1; i++)
+        free(mine[i]);
+}
+
+/* A free block's second word overwritten: caught when malloc takes it. */
+static void write_after_free(void) {
+    uintptr_t *volatile p = malloc(64);
+    announce((void *)p);
+    free((void *)p);
+    p[1] = 12345;
+    allocate(64, 1);
 }
 
 /* Not a double free: data equal to the mark, written by the program. */
@@ -164,16 +215,20 @@ static int run(void (*fn)(void), char *err, size_t cap, char *addr, size_t addr_
     return status;
 }
 
-static void expect_abort(const char *name, void (*fn)(void)) {
+static void expect_abort_naming(const char *name, void (*fn)(void), const char *problem) {
     char err[1024], addr[32];
     int status = run(fn, err, sizeof err, addr, sizeof addr);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
           "%s: child ended with status %#x, not SIGABRT (SIGALRM %d: a hang); stderr: %s", name,
           status, SIGALRM, err);
-    CHECK(strstr(err, "double free") != NULL, "%s: no \"double free\" in: %s", name, err);
+    CHECK(strstr(err, problem) != NULL, "%s: no \"%s\" in: %s", name, problem, err);
     CHECK(addr[0] && strstr(err, addr) != NULL, "%s: the address %s is not named in: %s", name,
           addr, err);
     CHECK(strchr(err, '\n') == strrchr(err, '\n'), "%s: more than one line: %s", name, err);
+}
+
+static void expect_abort(const char *name, void (*fn)(void)) {
+    expect_abort_naming(name, fn, "double free");
 }
 
 int main(void) {
@@ -184,6 +239,8 @@ int main(void) {
     expect_abort("twice in a later slot of a wide pool", twice_in_a_wide_pool);
     expect_abort("twice in a wide pool, from another thread",
                  twice_in_a_wide_pool_from_another_thread);
+    expect_abort("twice, then its pool empties", twice_then_pool_empties);
+    expect_abort_naming("a write after free", write_after_free, "write to it after its free");
     char err[1024], addr[32];
     int status = run(data_like_the_mark, err, sizeof err, addr, sizeof addr);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 && err[0] == '\0',

@@ -6,9 +6,11 @@
  * until the pool is exhausted; together the blocks tile the pool's slot (or
  * the 4 or 16 slots of a medium class's wide pool) exactly: 16-aligned, in
  * bounds, distinct, each mapping back to its pool, from any of its slots.
- * Blocks pushed on the remote list come back onto the free list with
+ * Every carved block carries the freed mark (malloc checks it). Blocks
+ * pushed on the remote list come back onto the free list with
  * pgc__pool_reclaim_remote, and `used` drops by as many; pgc__pool_check
- * then finds the counts consistent.
+ * then finds the counts consistent, and pgc__pool_check_empty finds every
+ * block free.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +88,8 @@ int main(void) {
                   "class %u: block at offset %zu misplaced", cls, off);
             CHECK(pgc_pool_of(b) == pool && pgc_pool_of((char *)b + size - 1) == pool,
                   "class %u: block at offset %zu maps to another pool", cls, off);
+            CHECK(b->freed_mark == pgc_freed_mark(b), "class %u: block at offset %zu has no mark",
+                  cls, off);
             if (off < bytes) {
                 CHECK(!seen[off], "class %u: block at offset %zu carved twice", cls, off);
                 seen[off] = 1;
@@ -108,6 +112,7 @@ int main(void) {
               list_length(pool->free), before + 2);
         CHECK(atomic_load(&pool->remote) == 0, "class %u: remote list not emptied", cls);
         pgc__pool_check(pool);
+        pgc__pool_check_empty(pool); /* aborts if it finds a block in use */
     }
     munmap(raw, 2 * PGC_ARENA_SIZE);
     return check_done();
