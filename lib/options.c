@@ -257,6 +257,8 @@ static const struct option {
 extern char **environ;
 
 static int known(const char *entry) {
+    if (!strncmp(entry, "POOLGC_LIB=", 11))
+        return 1; /* poolgc-run's: the library it preloads (poolgc(3)) */
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         size_t n = strlen(options[i].name);
         if (!strncmp(entry, options[i].name, n) && entry[n] == '=')

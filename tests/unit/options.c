@@ -5,8 +5,9 @@
  * value that does not parse keeps the default and prints exactly one line on
  * stderr naming the option and the value, verbose or not; a good value
  * prints nothing. POOLGC_VERBOSE lists every option, one line each, and
- * names unknown POOLGC_* variables. POOLGC_MEDIUM_MAX takes a size up to
- * the largest medium class (0 too) and refuses more. The start-up cases run
+ * names unknown POOLGC_* variables (not poolgc-run's POOLGC_LIB).
+ * POOLGC_MEDIUM_MAX takes a size up to the largest medium class (0 too) and
+ * refuses more. The start-up cases run
  * this program again with only those variables set (run_self.h).
  */
 #include <stdio.h>
@@ -106,8 +107,8 @@ int main(int argc, char **argv) {
     CHECK(err[0] == '\0', "good values printed [%s]", err);
 
     CHECK(start("region=268435456 verbose=1 debug=0 stats=0 medium=65536",
-                (char *[]){"POOLGC_VERBOSE=1", "POOLGC_REGION=256M", "POOLGC_NO_SUCH=1", NULL}) ==
-              0,
+                (char *[]){"POOLGC_VERBOSE=1", "POOLGC_REGION=256M", "POOLGC_NO_SUCH=1",
+                           "POOLGC_LIB=/usr/lib/libpoolgc.so", NULL}) == 0,
           "verbose start-up failed");
     const char *names[] = {"POOLGC_STATS=0 (default): ", "POOLGC_STATS_FILE=\"\" (default): ",
                            "POOLGC_VERBOSE=1 (set): ",   "POOLGC_DEBUG=0 (default): ",
@@ -118,5 +119,6 @@ int main(int argc, char **argv) {
     CHECK(listed >= 5 && lines_with(err, " (set): ") + lines_with(err, " (default): ") == listed,
           "not one line per option, NAME=VALUE (set|default): MEANING: [%s]", err);
     CHECK(lines_with(err, "unknown option ignored: POOLGC_NO_SUCH") == 1, "stderr: [%s]", err);
+    CHECK(lines_with(err, "POOLGC_LIB") == 0, "poolgc-run's POOLGC_LIB reported: [%s]", err);
     return check_done();
 }
