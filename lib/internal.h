@@ -124,6 +124,7 @@ PGC_INTERNAL void pgc__message_assert_fail(const char *what, const char *file, i
 
 #define PGC_PAGE_SIZE ((size_t)4096)
 #define PGC_HEAP_SPARE_BYTES ((size_t)128 << 10) /* empty pools a heap keeps, in bytes */
+#define PGC_THP_DEFAULT 0 /* POOLGC_THP: no huge pages unless asked (region.c) */
 /* Default pool region: address space only (PROT_NONE, MAP_NORESERVE) until
  * arenas are carved from it. POOLGC_REGION overrides it. */
 #define PGC_REGION_DEFAULT ((size_t)64 << 30)
@@ -542,6 +543,7 @@ typedef struct pgc_options {
     int debug;                 /* POOLGC_DEBUG: check frees (double free) */
     size_t region_size;        /* POOLGC_REGION: bytes of address space */
     size_t medium_max;         /* POOLGC_MEDIUM_MAX: largest medium request (0: none) */
+    size_t thp;                /* POOLGC_THP: pool bytes from which huge pages (0: never) */
 } pgc_options;
 PGC_INTERNAL extern pgc_options pgc__options;
 

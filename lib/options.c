@@ -27,6 +27,7 @@
 pgc_options pgc__options = {
     .region_size = PGC_REGION_DEFAULT,
     .medium_max = PGC_MEDIUM_LIMIT,
+    .thp = PGC_THP_DEFAULT,
 };
 
 /* ---- value parsers ----------------------------------------------------------- */
@@ -213,6 +214,15 @@ static void show_medium_max(char *buf, size_t size) {
     show_size(buf, size, pgc__options.medium_max);
 }
 
+static const char *parse_thp(const char *v) {
+    if (pgc__options_parse_size(v, &pgc__options.thp))
+        return NOT_A_SIZE;
+    return NULL;
+}
+static void show_thp(char *buf, size_t size) {
+    show_size(buf, size, pgc__options.thp);
+}
+
 #ifdef PGC_FAULT_INJECTION
 static const char *parse_fault_mmap(const char *v) {
     return pgc__os_fault_parse(v) ? "not a call number N >= 1, or N:K" : NULL;
@@ -241,6 +251,9 @@ static const struct option {
     {"POOLGC_MEDIUM_MAX",
      "largest request served by the medium pools, at most the default (K suffix; 0: none)",
      parse_medium_max, show_medium_max},
+    {"POOLGC_THP",
+     "transparent huge pages for the pools once they take this much (K, M, G; 0: never)", parse_thp,
+     show_thp},
     {"POOLGC_PROF", "sample allocations and write a heap profile to PREFIX.<pid>.heap at exit",
      pgc__prof_parse_prefix, pgc__prof_show_prefix},
     {"POOLGC_PROF_SAMPLE", "heap profile: mean bytes allocated between samples (K, M, G or T)",

@@ -7,7 +7,8 @@
  * prints nothing. POOLGC_VERBOSE lists every option, one line each, and
  * names unknown POOLGC_* variables (not poolgc-run's POOLGC_LIB).
  * POOLGC_MEDIUM_MAX takes a size up to the largest medium class (0 too) and
- * refuses more. The start-up cases run
+ * refuses more; POOLGC_THP takes any size (default 0, off). The start-up
+ * cases run
  * this program again with only those variables set (run_self.h).
  */
 #include <stdio.h>
@@ -46,10 +47,10 @@ static int start(const char *state, char *const env[]) {
 int main(int argc, char **argv) {
     if (argc == 2) {        /* the child: exit 0 when the options read as argv[1] */
         pgc__init_ensure(); /* links init.c, whose constructor read them */
-        char state[128];
-        snprintf(state, sizeof state, "region=%zu verbose=%d debug=%d stats=%d medium=%zu",
+        char state[160];
+        snprintf(state, sizeof state, "region=%zu verbose=%d debug=%d stats=%d medium=%zu thp=%zu",
                  pgc__options.region_size, pgc__options.verbose, pgc__options.debug,
-                 (int)pgc__options.stats, pgc__options.medium_max);
+                 (int)pgc__options.stats, pgc__options.medium_max, pgc__options.thp);
         return strcmp(state, argv[1]) != 0;
     }
     size_ok("0", 0);
@@ -75,9 +76,9 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++)
         bool_is(bools[i].text, bools[i].want);
 
-    char def[96];
-    snprintf(def, sizeof def, "region=%zu verbose=0 debug=0 stats=0 medium=%zu", PGC_REGION_DEFAULT,
-             (size_t)PGC_MEDIUM_LIMIT);
+    char def[128];
+    snprintf(def, sizeof def, "region=%zu verbose=0 debug=0 stats=0 medium=%zu thp=0",
+             PGC_REGION_DEFAULT, (size_t)PGC_MEDIUM_LIMIT);
     CHECK(start(def, (char *[]){"POOLGC_REGION=banana", NULL}) == 0, "region changed");
     CHECK(!strcmp(err, "poolgc: POOLGC_REGION=banana: not a size (a number with an optional K, "
                        "M, G or T suffix); keeping the default 64G\n"),
@@ -95,24 +96,33 @@ int main(int argc, char **argv) {
     CHECK(!strcmp(err, "poolgc: POOLGC_MEDIUM_MAX=128K: more than the largest medium class, 64K; "
                        "keeping the default 64K\n"),
           "stderr: [%s]", err);
-    char off[96];
-    snprintf(off, sizeof off, "region=%zu verbose=0 debug=0 stats=0 medium=0", PGC_REGION_DEFAULT);
+    char off[128];
+    snprintf(off, sizeof off, "region=%zu verbose=0 debug=0 stats=0 medium=0 thp=0",
+             PGC_REGION_DEFAULT);
     CHECK(start(off, (char *[]){"POOLGC_MEDIUM_MAX=0", NULL}) == 0 && err[0] == '\0',
           "POOLGC_MEDIUM_MAX=0 not taken, or printed [%s]", err);
 
-    const char *good = "region=268435456 verbose=0 debug=1 stats=2 medium=2048";
+    /* POOLGC_THP: a size; a bad one keeps the default, off. */
+    CHECK(start(def, (char *[]){"POOLGC_THP=lots", NULL}) == 0, "thp changed");
+    CHECK(!strcmp(err, "poolgc: POOLGC_THP=lots: not a size (a number with an optional K, M, G or "
+                       "T suffix); keeping the default 0\n"),
+          "stderr: [%s]", err);
+
+    const char *good = "region=268435456 verbose=0 debug=1 stats=2 medium=2048 thp=33554432";
     CHECK(start(good, (char *[]){"POOLGC_REGION=256M", "POOLGC_DEBUG=yes", "POOLGC_STATS=JSON",
-                                 "POOLGC_STATS_FILE=/dev/null", "POOLGC_MEDIUM_MAX=2k", NULL}) == 0,
+                                 "POOLGC_STATS_FILE=/dev/null", "POOLGC_MEDIUM_MAX=2k",
+                                 "POOLGC_THP=32M", NULL}) == 0,
           "good values not taken");
     CHECK(err[0] == '\0', "good values printed [%s]", err);
 
-    CHECK(start("region=268435456 verbose=1 debug=0 stats=0 medium=65536",
+    CHECK(start("region=268435456 verbose=1 debug=0 stats=0 medium=65536 thp=0",
                 (char *[]){"POOLGC_VERBOSE=1", "POOLGC_REGION=256M", "POOLGC_NO_SUCH=1",
                            "POOLGC_LIB=/usr/lib/libpoolgc.so", NULL}) == 0,
           "verbose start-up failed");
     const char *names[] = {"POOLGC_STATS=0 (default): ", "POOLGC_STATS_FILE=\"\" (default): ",
                            "POOLGC_VERBOSE=1 (set): ",   "POOLGC_DEBUG=0 (default): ",
-                           "POOLGC_REGION=256M (set): ", "POOLGC_MEDIUM_MAX=64K (default): "};
+                           "POOLGC_REGION=256M (set): ", "POOLGC_MEDIUM_MAX=64K (default): ",
+                           "POOLGC_THP=0 (default): "};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         CHECK(lines_with(err, names[i]) == 1, "no line for %s in [%s]", names[i], err);
     int listed = lines_with(err, "poolgc: option POOLGC_");
