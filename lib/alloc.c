@@ -75,6 +75,8 @@ PGC_API void *pgc_realloc(void *p, size_t size) {
     }
     if (pgc_in_region(p)) {
         pgc_pool *pool = pgc_pool_of(p);
+        if (pgc_unlikely(!pgc_pool_block_start(pool, p)))
+            pgc__alloc_invalid_pointer("realloc", p, pool);
         size_t old = pool->block_size;
         /* Within its class (above the class below), or shrinking by less
          * than a quarter (pymalloc's rule): keep the block. */
@@ -141,8 +143,19 @@ void pgc__alloc_free_pool_slow(void *p, pgc_pool *pool) {
         return;
     }
     pgc_block *block = p;
+    if (pgc_unlikely(!pgc_pool_block_start(pool, p)))
+        pgc__alloc_invalid_pointer("free", p, pool);
     if (pgc_unlikely(block->freed_mark == pgc_freed_mark(p)))
         pgc__message_fatal("poolgc: free(): double free of %p (%u-byte block)", p,
                            pool->block_size);
     pgc__heap_free_remote(pool, block);
+}
+
+void pgc__alloc_invalid_pointer(const char *call, const void *p, const pgc_pool *pool) {
+    if (!pool->block_size) /* a pool that never held blocks */
+        pgc__message_fatal("poolgc: %s(): invalid pointer %p (not a block poolgc handed out)", call,
+                           p);
+    size_t into = ((uintptr_t)p & pool->offset_mask) % pool->block_size;
+    pgc__message_fatal("poolgc: %s(): invalid pointer %p (byte %zu of the %u-byte block %p)", call,
+                       p, into, pool->block_size, (const void *)((uintptr_t)p - into));
 }

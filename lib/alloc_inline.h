@@ -44,6 +44,10 @@ static inline __attribute__((always_inline)) void *pgc_malloc_fast(size_t size) 
 
 /* A free into another thread's pool (or any pool, under POOLGC_DEBUG). */
 PGC_INTERNAL void pgc__alloc_free_pool_slow(void *p, pgc_pool *pool);
+/* p is in pool but not where a block starts: one line naming it and the
+ * block it lies in, then abort. `call`: "free" or "realloc". */
+PGC_INTERNAL PGC_COLD __attribute__((noreturn)) void
+pgc__alloc_invalid_pointer(const char *call, const void *p, const pgc_pool *pool);
 
 static inline __attribute__((always_inline)) void pgc_free_fast(void *p) {
     if (pgc_likely(pgc_in_region(p))) {
@@ -51,6 +55,8 @@ static inline __attribute__((always_inline)) void pgc_free_fast(void *p) {
         pgc_heap *heap = pgc__heap_tls;
         pgc_block *block = (pgc_block *)p;
         if (pgc_likely(pool->owner == heap)) {
+            if (pgc_unlikely(!pgc_pool_block_start(pool, p)))
+                pgc__alloc_invalid_pointer("free", p, pool);
             block->next = pool->free;
             block->freed_mark = pgc_freed_mark(block);
             pool->free = block;

@@ -313,6 +313,10 @@ typedef struct pgc_pool {
     _Atomic uintptr_t remote;            /* blocks freed by other threads | FULL bit */
     struct pgc_pool *returned_next;      /* link on owner->returned (by a remote freer) */
     struct pgc_pool *lead; /* the pool this slot is part of: itself, but for a follower */
+    /* Set with the class, read by every free (pgc_pool_block_start): here,
+     * on the line both the owner's and other threads' frees read. */
+    uint32_t offset_mask;  /* bytes the pool spans - 1: a block's offset is p & this */
+    uint64_t block_starts; /* UINT64_MAX / block_size + 1 */
 } pgc_pool;
 
 /* Headers take two cache lines each, side by side in slot 0 of their arena. */
@@ -333,6 +337,18 @@ static inline pgc_pool *pgc_slot_pool(const void *p) {
 /* The header of the pool that block p lies in. */
 static inline pgc_pool *pgc_pool_of(const void *p) {
     return pgc_slot_pool(p)->lead;
+}
+
+/* 1 when p is where one of pool's blocks starts (p lies in the pool): its
+ * offset in the pool is a multiple of the block size. Lemire's test of
+ * divisibility by a constant, exact for offsets below 2^32: n is a multiple
+ * of d when n * ceil(2^64 / d), modulo 2^64, is below ceil(2^64 / d). Six
+ * instructions, from the header line every free reads anyway; a
+ * pointer into a block, freed, would otherwise put that block's inside on
+ * the free list and hand it out over the block still in use. */
+static inline int pgc_pool_block_start(const pgc_pool *pool, const void *p) {
+    uint64_t offset = (uintptr_t)p & pool->offset_mask;
+    return offset * pool->block_starts < pool->block_starts;
 }
 
 /* Bytes of blocks a pool spans. */

@@ -29,6 +29,8 @@ void pgc__pool_init(pgc_pool *pool, pgc_heap *owner, unsigned cls) {
     pool->owner = owner;
     atomic_store_explicit(&pool->remote, 0, memory_order_relaxed);
     pool->block_size = (uint32_t)size;
+    pool->offset_mask = (uint32_t)(pgc_pool_bytes(pool) - 1);
+    pool->block_starts = UINT64_MAX / size + 1;
     pool->cls = cls;
     pool->next_offset = 0;
     pool->max_offset = (uint32_t)(pgc_pool_bytes(pool) - size);

@@ -10,7 +10,8 @@
  * pushed on the remote list come back onto the free list with
  * pgc__pool_reclaim_remote, and `used` drops by as many; pgc__pool_check
  * then finds the counts consistent, and pgc__pool_check_empty finds every
- * block free.
+ * block free. pgc_pool_block_start holds at every offset of the pool that
+ * is a multiple of the class size, and at no other (free's check).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,11 @@ int main(void) {
         while (pgc__pool_extend(pool))
             if (++calls > 100)
                 break;
+        size_t wrong = 0;
+        for (size_t off = 0; off < bytes; off++)
+            wrong += pgc_pool_block_start(pool, data + off) != (off % size == 0);
+        CHECK(wrong == 0, "class %u (%zu bytes): block_start wrong at %zu offsets", cls, size,
+              wrong);
         CHECK(calls <= (int)(bytes / PGC_PAGE_SIZE) + 1,
               "class %u: %d extend calls for a %zu KiB pool", cls, calls, bytes >> 10);
 
