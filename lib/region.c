@@ -343,6 +343,7 @@ int pgc__region_shrink(void) {
             pthread_mutex_unlock(&region_lock);
         return 0;
     }
+    size_t early = arenas_carved; /* may have been made accessible with its pair (commit) */
     if (locked) {
         while (arenas_carved > 0 && arenas[arenas_carved - 1].state == ARENA_UNUSED) {
             arena *a = &arenas[--arenas_carved];
@@ -354,7 +355,8 @@ int pgc__region_shrink(void) {
     if (size > keep) {
         set_size(keep);
         pgc__os_unmap((void *)(pgc__region.base + keep), size - keep);
-        arenas[arenas_carved].committed = 0; /* made accessible early with its pair (commit) */
+        if (early * PGC_ARENA_SIZE < size)
+            arenas[early].committed = 0;
     }
     int trimmed = locked && trim_table((size_t)lim.rlim_cur);
     pthread_mutex_unlock(&tail_lock);
