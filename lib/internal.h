@@ -313,8 +313,10 @@ typedef struct pgc_pool {
     _Atomic uintptr_t remote;            /* blocks freed by other threads | FULL bit */
     struct pgc_pool *returned_next;      /* link on owner->returned (by a remote freer) */
     struct pgc_pool *lead; /* the pool this slot is part of: itself, but for a follower */
-    /* Set with the class, read by every free (pgc_pool_block_start): here,
-     * on the line both the owner's and other threads' frees read. */
+    /* Set with the class, read by every free (pgc_pool_block_start): kept,
+     * not derived from slots and block_size (a load each instead of a shift
+     * and a division), on the line both the owner's and other threads'
+     * frees read. */
     uint32_t offset_mask;  /* bytes the pool spans - 1: a block's offset is p & this */
     uint64_t block_starts; /* UINT64_MAX / block_size + 1 */
 } pgc_pool;

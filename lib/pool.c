@@ -163,7 +163,8 @@ void pgc__pool_check_empty(const pgc_pool *pool) {
 }
 
 /* The pool's invariants (internal.h), for a pool of either tier: it is its
- * own lead, its class, width and block size agree, whole blocks are carved,
+ * own lead, its class, width, block size and the constants free's check
+ * reads (pgc_pool_block_start) agree, whole blocks are carved,
  * the free list stays inside the carved blocks, starts each on a block
  * boundary, carries the freed mark, has no cycle, and with `used` accounts
  * for every carved block. (A double free makes a block lose its mark or
@@ -173,6 +174,8 @@ void pgc__pool_check(const pgc_pool *pool) {
     pgc_verify(pool->block_size == pgc_class_size(pool->cls));
     pgc_verify(pool->lead == pool && pool->slots == pgc_class_slots(pool->cls));
     pgc_verify(pool->max_offset == pgc_pool_bytes(pool) - pool->block_size);
+    pgc_verify(pool->offset_mask == pgc_pool_bytes(pool) - 1);
+    pgc_verify(pool->block_starts == UINT64_MAX / pool->block_size + 1);
     pgc_verify(pool->next_offset <= pool->max_offset + pool->block_size);
     pgc_verify(pool->next_offset % pool->block_size == 0); /* whole blocks carved */
     uintptr_t data = (uintptr_t)pgc_pool_data(pool);
