@@ -607,6 +607,9 @@ PGC_INTERNAL void pgc__large_free(void *p);
 PGC_INTERNAL size_t pgc__large_usable_size(const void *p);
 PGC_INTERNAL int pgc__large_trim(void);
 PGC_INTERNAL void pgc__large_tick(void); /* purges jemalloc's free pages, at most 1/s */
+/* The pools' mapped memory reached a new peak (region.c): jemalloc's free
+ * pages may go back. Call without the region lock. */
+PGC_INTERNAL void pgc__large_pools_grew(size_t pool_bytes);
 PGC_INTERNAL size_t pgc__large_bytes_allocated(void);
 
 /* ---- front end (alloc.c) ------------------------------------------------ */

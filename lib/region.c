@@ -612,6 +612,7 @@ pgc_pool *pgc__region_take_pool(unsigned slots, void **home) {
     arena_list *list = list_of(slots);
     pthread_mutex_lock(&region_lock);
     arena *a = pick_arena(list, slots, home);
+    size_t peak_before = stats.arenas_peak;
     if (!a) {
         int saved = errno; /* a failure here is not the program's */
         a = arena_new(slots);
@@ -641,7 +642,10 @@ pgc_pool *pgc__region_take_pool(unsigned slots, void **home) {
     }
     arena_took(list, a);
     pgc_debug_check(check_locked());
+    size_t new_peak = stats.arenas_peak > peak_before ? stats.arenas_peak : 0;
     pthread_mutex_unlock(&region_lock);
+    if (new_peak) /* jemalloc may give back freed pages the pools cannot reuse */
+        pgc__large_pools_grew(new_peak * PGC_ARENA_SIZE);
     return pool;
 }
 
