@@ -461,6 +461,7 @@ typedef struct pgc_region_stats {
     size_t arenas_mapped;   /* arenas holding pools now */
     size_t arenas_peak;     /* most arenas mapped at once */
     size_t arenas_released; /* times an empty arena went back to the OS */
+    size_t arenas_kept;     /* empty arenas whose pages are kept for reuse now */
     size_t arenas_reserved; /* arenas the region holds now, carved or not */
 } pgc_region_stats;
 PGC_INTERNAL void pgc__region_stats(pgc_region_stats *out);

@@ -339,10 +339,10 @@ static void report_text(sink *k, const program *p, const pgc_snapshot *s,
     out(k, "total       %6zu %14zu %12zu %12zu %12llu\n", pools, in_use, free_blocks,
         s->pool_bytes_in_use, (unsigned long long)total_pools_taken(s));
     out(k,
-        "arenas_mapped %zu (%zu bytes), arenas_peak %zu, arenas_released %zu, "
+        "arenas_mapped %zu (%zu bytes), arenas_peak %zu, arenas_released %zu, arenas_kept %zu, "
         "arenas_reserved %zu\n",
         s->region.arenas_mapped, s->region.arenas_mapped * PGC_ARENA_SIZE, s->region.arenas_peak,
-        s->region.arenas_released, s->region.arenas_reserved);
+        s->region.arenas_released, s->region.arenas_kept, s->region.arenas_reserved);
     out(k, "pool_bytes_in_use %zu, pool_bytes_free %zu\n", s->pool_bytes_in_use,
         s->pool_bytes_free);
     out(k, "jemalloc_bytes %zu, jemalloc_requests %llu\n", s->jemalloc_bytes,
@@ -369,9 +369,9 @@ static void report_json(sink *k, const program *p, const pgc_snapshot *s,
     }
     out(k,
         "], \"totals\": {\"arenas_mapped\": %zu, \"arenas_released\": %zu, \"arenas_peak\": %zu, "
-        "\"arenas_reserved\": %zu, ",
+        "\"arenas_kept\": %zu, \"arenas_reserved\": %zu, ",
         s->region.arenas_mapped, s->region.arenas_released, s->region.arenas_peak,
-        s->region.arenas_reserved);
+        s->region.arenas_kept, s->region.arenas_reserved);
     out(k, "\"pool_bytes_in_use\": %zu, \"pool_bytes_free\": %zu, \"pools_taken\": %llu, ",
         s->pool_bytes_in_use, s->pool_bytes_free, (unsigned long long)total_pools_taken(s));
     out(k, "\"jemalloc_bytes\": %zu, \"jemalloc_requests\": %llu}", s->jemalloc_bytes,

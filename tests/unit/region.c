@@ -9,11 +9,12 @@
  *
  * Arena policy, as pymalloc's: a new pool comes from the usable arena with
  * the fewest free pools (a taker with a home, from its home first: two
- * takers, two arenas); an arena whose pools are all free goes back to the
- * OS unless it is the last usable one, which pgc_trim's region trim
- * releases; a released arena's range is reused first, and its pages come
- * back zeroed (MADV_DONTNEED). pgc__region_check then finds the arena lists
- * consistent.
+ * takers, two arenas); an arena whose pools are all free is kept with its
+ * pages (two at most, the next new arenas, last kept first) or goes back
+ * to the OS, unless it is the last usable one; pgc_trim's region trim
+ * releases the kept ones and the last usable ones; a released arena's
+ * range is reused first, and its pages come back zeroed (MADV_DONTNEED).
+ * pgc__region_check then finds the arena lists consistent.
  *
  * A limit lowered below the reservation (RLIMIT_AS): pgc__region_shrink
  * gives back the never-carved tail and the arena table's entries past the
@@ -73,6 +74,7 @@ static void shrink_under_a_limit(void) {
 }
 
 #define PER_ARENA ((int)PGC_POOLS_PER_ARENA)
+#define KEPT_MAX 2 /* lib/region.c */
 
 static uintptr_t arena_of(const pgc_pool *pool) {
     return ((uintptr_t)pool - pgc__region.base) >> PGC_ARENA_SHIFT;
@@ -164,6 +166,53 @@ static void homes(void) {
     pgc__region_check();
 }
 
+/* Four whole arenas emptied: two are kept with their pages (all but the
+ * last usable one are retired), the others go back to the OS; the next
+ * new arenas are the kept ones, their pages as they were, then zeroed
+ * ones. */
+static void kept_arenas(void) {
+    pgc__region_trim(); /* none kept now */
+    pgc_pool *pools[4][PER_ARENA];
+    for (int k = 0; k < 4; k++) {
+        pools[k][0] = take_until_fresh_arena();
+        CHECK(pools[k][0] != NULL, "region exhausted");
+        if (!pools[k][0])
+            return;
+        for (int i = 1; i < PER_ARENA; i++)
+            pools[k][i] = pgc__region_take_pool(1, NULL);
+        memset(pgc_pool_data(pools[k][0]), 0xC0 + k, PGC_POOL_SIZE);
+    }
+    pgc_region_stats before, after;
+    pgc__region_stats(&before);
+    CHECK(before.arenas_kept == 0, "%zu arenas kept after a trim", before.arenas_kept);
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < PER_ARENA; i++)
+            pgc__region_give_pool(pools[k][i]);
+    pgc__region_stats(&after);
+    size_t released = after.arenas_released - before.arenas_released;
+    CHECK(after.arenas_kept == KEPT_MAX, "%zu arenas kept", after.arenas_kept);
+    CHECK(released >= 1 && before.arenas_mapped - after.arenas_mapped == KEPT_MAX + released,
+          "mapped %zu -> %zu, %zu released", before.arenas_mapped, after.arenas_mapped, released);
+    pgc__region_check();
+    for (int k = 0; k <= KEPT_MAX; k++) {
+        pgc_pool *fresh = take_until_fresh_arena();
+        CHECK(fresh != NULL, "region exhausted");
+        if (!fresh)
+            return;
+        unsigned char *data = (unsigned char *)pgc_pool_data(fresh);
+        if (k < KEPT_MAX)
+            CHECK(data[100] >= 0xC0 && data[100] < 0xC4 && data[PGC_POOL_SIZE - 1] == data[100],
+                  "kept arena %d lost its pages (%#x)", k, data[100]);
+        else
+            CHECK(data[100] == 0, "a new arena after the kept ones holds %#x", data[100]);
+        for (int i = 1; i < PER_ARENA; i++) /* the whole arena, for the next one */
+            pgc__region_take_pool(1, NULL);
+    }
+    pgc__region_stats(&after);
+    CHECK(after.arenas_kept == 0, "%zu arenas kept after two new ones", after.arenas_kept);
+    pgc__region_check();
+}
+
 int main(void) {
     pgc__init_ensure();
     if (!pgc__region.base) {
@@ -177,6 +226,8 @@ int main(void) {
           "the region's bounds");
     CHECK(!pgc_in_region(&local) && !pgc_in_region(&global_var) && !pgc_in_region(NULL),
           "stack, static or NULL address in the region");
+
+    pgc__region_trim(); /* no arena kept from before */
 
     /* Two whole arenas, X and Y, taken by this test alone. */
     pgc_pool *x[PER_ARENA], *y[PER_ARENA];
@@ -218,20 +269,26 @@ int main(void) {
     pgc__region_stats(&after);
     CHECK(after.arenas_released == before.arenas_released, "the last usable arena was released");
 
-    /* Empty Y too: now Y is not the last one, so it goes back to the OS. */
+    /* Empty Y too: now Y is not the last one, so it is kept, pages and all
+     * (none was: the test starts with a trim). */
+    memset(pgc_pool_data(y[PER_ARENA - 1]), 0xCD, PGC_POOL_SIZE);
     for (int i = 20; i < PER_ARENA; i++)
         pgc__region_give_pool(y[i]);
     pgc__region_stats(&after);
-    CHECK(after.arenas_released == before.arenas_released + 1, "returned %zu -> %zu",
+    CHECK(after.arenas_released == before.arenas_released, "returned %zu -> %zu",
           before.arenas_released, after.arenas_released);
+    CHECK(after.arenas_kept == before.arenas_kept + 1, "kept %zu -> %zu", before.arenas_kept,
+          after.arenas_kept);
     CHECK(after.arenas_mapped == before.arenas_mapped - 1, "mapped %zu -> %zu",
           before.arenas_mapped, after.arenas_mapped);
+    unsigned char *in_y = (unsigned char *)pgc_pool_data(y[PER_ARENA - 1]);
+    CHECK(in_y[100] == 0xCD && in_y[PGC_POOL_SIZE - 1] == 0xCD, "a kept arena lost its pages");
 
-    /* Trim releases X; the next new arena reuses X's range, zeroed. */
+    /* Trim releases Y and X; the next new arena reuses X's range, zeroed. */
     CHECK(pgc__region_trim() == 1, "trim released nothing");
     pgc__region_stats(&after);
-    CHECK(after.arenas_released == before.arenas_released + 2, "returned %zu after trim",
-          after.arenas_released);
+    CHECK(after.arenas_released == before.arenas_released + 2 && after.arenas_kept == 0,
+          "returned %zu, kept %zu after trim", after.arenas_released, after.arenas_kept);
     pgc_pool *again = take_until_fresh_arena();
     CHECK(again && arena_of(again) == arena_of(x[0]), "new arena %zu, expected X's range (%zu)",
           again ? (size_t)arena_of(again) : (size_t)0, (size_t)arena_of(x[0]));
@@ -241,6 +298,7 @@ int main(void) {
     wide_pools(PGC_WIDE_SLOTS, arena_of(again));
     wide_pools(PGC_WIDER_SLOTS, arena_of(again));
     homes();
+    kept_arenas();
     shrink_under_a_limit();
     pgc__region_check();
     return check_done();
