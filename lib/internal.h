@@ -181,9 +181,11 @@ PGC_INTERNAL extern uint8_t pgc__size_class_of[PGC_MEDIUM_LIMIT >> PGC_ALIGNMENT
 PGC_INTERNAL void pgc__size_class_init(void);
 
 /* Size class of a request of n <= PGC_SMALL_MAX bytes: 1..32 for block sizes
- * 16..512; malloc(0) maps to index 0, which heaps alias to class 1. */
+ * 16..512; malloc(0) maps to index 0, which heaps alias to class 1. In
+ * 32 bits: on x86-64 the result then indexes without a zero-extension (one
+ * instruction fewer on the malloc fast path). */
 static inline unsigned pgc_class_index(size_t n) {
-    return (unsigned)((n + PGC_ALIGNMENT - 1) >> PGC_ALIGNMENT_SHIFT);
+    return ((unsigned)n + PGC_ALIGNMENT - 1) >> PGC_ALIGNMENT_SHIFT;
 }
 /* Size class of a request of PGC_SMALL_MAX < n <= PGC_MEDIUM_LIMIT bytes:
  * PGC_SMALL_CLASSES + 1 .. PGC_NUM_CLASSES, one load from the table. */
