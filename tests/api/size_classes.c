@@ -3,11 +3,11 @@
  * (poolgc(3), "Where a request goes"; lib/internal.h):
  * - small: requests 1..512 round up to the next multiple of 16 (32 classes,
  *   16..512), malloc(0) gets a 16-byte block;
- * - medium: requests 513..65536 round up to one of 35 classes, 576 to 65536
+ * - medium: requests 513..65536 round up to one of 36 classes, 576 to 65536
  *   bytes, multiples of 16, each the smallest that holds the request (a
  *   class size asked for is served exactly) and none leaving more than
  *   33.4% of a pool (64 KiB up to 32 KiB, 256 KiB above) of its worst
- *   request unused;
+ *   request unused; 4368 (sqlite3's page with its header) is one;
  * - past 65536, the large path, which gets at least the request.
  * The same through calloc, realloc and the pgc_* names.
  */
@@ -79,7 +79,13 @@ int main(void) {
         if (failures)
             break;
     }
-    CHECK(classes == 35 && last == 65536, "%zu medium classes, the largest %zu", classes, last);
+    CHECK(classes == 36 && last == 65536, "%zu medium classes, the largest %zu", classes, last);
+
+    /* sqlite3's page of 4096 bytes with its header: a class of its own. */
+    void *page = malloc(4368);
+    CHECK(malloc_usable_size(page) == 4368, "a 4368-byte request got %zu bytes",
+          malloc_usable_size(page));
+    free(page);
 
     /* Past the last class: the large path, still truthful. */
     for (size_t n = 65537; n <= 140000; n += 61) {
