@@ -714,7 +714,7 @@ void pgc__region_give_pool(pgc_pool *pool) {
     a->nfree = ++nf;
     arena *with;
     if (nf == pools_per_arena(a->width) && a->next && may_release(a, &with)) {
-        /* Empty, and not the last usable arena: back to the OS. */
+        /* Empty, and not the last usable arena: kept, or back to the OS. */
         usable_unlink(list, a);
         arena_retire(a, 1);
         if (with) {
