@@ -296,11 +296,12 @@ void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool) {
 
 void pgc__heap_free_remote(pgc_pool *pool, pgc_block *block) {
     block->freed_mark = pgc_freed_mark(block);
-    uintptr_t old = atomic_load_explicit(&pool->remote, memory_order_relaxed);
+    uintptr_t old = atomic_load_explicit(&pool->remote, memory_order_relaxed), word;
     do {
-        block->next = (pgc_block *)(old & ~PGC_REMOTE_FULL);
-    } while (!atomic_compare_exchange_weak_explicit(&pool->remote, &old, (uintptr_t)block,
-                                                    memory_order_release, memory_order_relaxed));
+        block->next = PGC_REMOTE_BLOCKS(old);
+        word = (uintptr_t)block | (uintptr_t)(PGC_REMOTE_COUNT(old) + 1) << PGC_REMOTE_COUNT_SHIFT;
+    } while (!atomic_compare_exchange_weak_explicit(&pool->remote, &old, word, memory_order_release,
+                                                    memory_order_relaxed));
     if (old & PGC_REMOTE_FULL) {
         /* We cleared FULL: hand the pool back to its owner. */
         pgc_heap *owner = pool->owner;

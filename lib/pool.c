@@ -64,25 +64,40 @@ int pgc__pool_extend(pgc_pool *pool) {
     return 1;
 }
 
+/* A double free that no check caught yet made the list of blocks other
+ * threads freed into pool longer than the blocks in use, or a loop. */
+static PGC_COLD __attribute__((noreturn)) void remote_double_free(const pgc_pool *pool) {
+    pgc__message_fatal("poolgc: free(): double free in pool %p (%u-byte blocks): its list of "
+                       "blocks freed by other threads loops",
+                       (void *)pgc_pool_data(pool), pool->block_size);
+}
+
 /* Take every block other threads freed into this pool back onto its free
  * list (nothing while the pool is unlisted: its remote word is the FULL bit
- * alone then). The walk is bounded by what the pool holds: a longer list has
- * a cycle, which only a double free that no check caught makes. */
+ * alone then), with the count the remote word carries. When the free list
+ * is empty, as when the pool ran dry, the remote list becomes it without a
+ * walk; a loop in it (a block freed twice) is then caught when that block
+ * comes off the free list a second time without its mark (pgc_pool_take),
+ * or when the pool looks empty (pgc__pool_check_empty). Otherwise the list
+ * is walked to its tail, which must be its count-th block. */
 void pgc__pool_reclaim_remote(pgc_pool *pool) {
     uintptr_t word = atomic_load_explicit(&pool->remote, memory_order_relaxed);
     if (word == 0 || word == PGC_REMOTE_FULL)
         return;
-    pgc_block *head = (pgc_block *)atomic_exchange_explicit(&pool->remote, 0, memory_order_acquire);
-    uint32_t n = 1, capacity = (uint32_t)(pgc_pool_bytes(pool) / pool->block_size);
-    pgc_block *tail = head;
-    while (tail->next) {
-        tail = tail->next;
-        if (++n > capacity)
-            pgc__message_fatal("poolgc: free(): double free in pool %p (%u-byte blocks): its list "
-                               "of blocks freed by other threads loops",
-                               (void *)pgc_pool_data(pool), pool->block_size);
+    word = atomic_exchange_explicit(&pool->remote, 0, memory_order_acquire);
+    pgc_block *head = PGC_REMOTE_BLOCKS(word);
+    uint32_t n = PGC_REMOTE_COUNT(word);
+    if (n > pool->used)
+        remote_double_free(pool);
+    if (pool->free) {
+        pgc_block *tail = head;
+        for (uint32_t walked = 1; tail->next; walked++) {
+            if (walked == n)
+                remote_double_free(pool);
+            tail = tail->next;
+        }
+        tail->next = pool->free;
     }
-    tail->next = pool->free;
     pool->free = head;
     pool->used -= n;
 }

@@ -442,7 +442,8 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg) {
 static void drain(pgc_pool *pool) {
     if (!atomic_load_explicit(&pool->remote, memory_order_relaxed))
         return;
-    pgc_block *b = (pgc_block *)atomic_exchange_explicit(&pool->remote, 0, memory_order_acquire);
+    uintptr_t word = atomic_exchange_explicit(&pool->remote, 0, memory_order_acquire);
+    pgc_block *b = PGC_REMOTE_BLOCKS(word);
     while (b) {
         pgc_block *next = b->next;
         forget((uintptr_t)b, 0);

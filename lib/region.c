@@ -245,6 +245,13 @@ int pgc__region_init(size_t size) {
         reserved = PGC_ARENA_SIZE;
         base = reserve_aligned(on_demand_hint(gap), reserved);
     }
+    /* Pool addresses leave the bits above PGC_REMOTE_COUNT_SHIFT to the
+     * remote word's count (internal.h); the kernel maps below 2^47 unless
+     * asked. Past it: no pools, as without a region. */
+    if (base && base + size > ((uintptr_t)1 << PGC_REMOTE_COUNT_SHIFT)) {
+        pgc__os_unmap((void *)base, reserved);
+        base = 0;
+    }
     if (!base) {
         pgc__os_unmap(t, table);
         return 0;

@@ -7,8 +7,9 @@
  * the 4 or 16 slots of a medium class's wide pool) exactly: 16-aligned, in
  * bounds, distinct, each mapping back to its pool, from any of its slots.
  * Every carved block carries the freed mark (malloc checks it). Blocks
- * pushed on the remote list come back onto the free list with
- * pgc__pool_reclaim_remote, and `used` drops by as many; pgc__pool_check
+ * pushed on the remote list (pgc__heap_free_remote; the remote word counts
+ * them) come back with pgc__pool_reclaim_remote, onto a free list that has
+ * blocks or an empty one, and `used` drops by as many; pgc__pool_check
  * then finds the counts consistent, and pgc__pool_check_empty finds every
  * block free. pgc_pool_block_start holds at every offset of the pool that
  * is a multiple of the class size, and at no other (free's check).
@@ -102,21 +103,37 @@ int main(void) {
             }
         }
 
-        /* Take two blocks (a pool of the largest class holds no more),
-         * "free" them from another thread, collect. */
-        pgc_block *a = pool->free, *b = a->next;
-        pool->free = b->next;
-        pool->used = 2;
-        b->next = NULL;
-        a->next = b;
-        atomic_store(&pool->remote, (uintptr_t)a);
-        size_t before = list_length(pool->free);
-        pgc__pool_reclaim_remote(pool);
-        CHECK(pool->used == 0, "class %u: used = %u after collecting 2 remote frees", cls,
-              pool->used);
-        CHECK(list_length(pool->free) == before + 2, "class %u: free list %zu, want %zu", cls,
-              list_length(pool->free), before + 2);
-        CHECK(atomic_load(&pool->remote) == 0, "class %u: remote list not emptied", cls);
+        /* Take two blocks (a pool of the 32 KiB class holds no more), free
+         * them as another thread does, collect: onto the free list's other
+         * blocks (walked to the tail), then onto an empty free list (the
+         * remote list becomes it). */
+        for (int dry = 0; dry < 2; dry++) {
+            pgc_block *a = pool->free, *b = a->next, *rest = NULL;
+            pool->free = b->next;
+            pool->used = 2;
+            if (dry) {
+                rest = pool->free;
+                pool->free = NULL;
+            }
+            pgc__heap_free_remote(pool, b);
+            pgc__heap_free_remote(pool, a);
+            uintptr_t word = atomic_load(&pool->remote);
+            CHECK(PGC_REMOTE_BLOCKS(word) == a && PGC_REMOTE_COUNT(word) == 2,
+                  "class %u: remote word %#lx after 2 remote frees", cls, (unsigned long)word);
+            size_t before = list_length(pool->free);
+            pgc__pool_reclaim_remote(pool);
+            CHECK(pool->used == 0, "class %u: used = %u after collecting 2 remote frees", cls,
+                  pool->used);
+            CHECK(list_length(pool->free) == before + 2, "class %u: free list %zu, want %zu", cls,
+                  list_length(pool->free), before + 2);
+            CHECK(atomic_load(&pool->remote) == 0, "class %u: remote list not emptied", cls);
+            if (dry) { /* the rest back behind them */
+                pgc_block *tail = pool->free;
+                while (tail->next)
+                    tail = tail->next;
+                tail->next = rest;
+            }
+        }
         pgc__pool_check(pool);
         pgc__pool_check_empty(pool); /* aborts if it finds a block in use */
     }
