@@ -95,7 +95,7 @@ static void in_thread(void *(*fn)(void *)) {
 static void remote_twice(void) {
     announce(malloc(64));
     in_thread(free_shared_twice);
-    /* Fill the pool: when it runs dry, the owner walks its remote list. */
+    /* Fill the pool: when it runs dry, the owner takes its remote list back. */
     for (int i = 0; i < 2000; i++)
         if (!malloc(64))
             _exit(3);
