@@ -3,8 +3,9 @@
  * (pgc_malloc, malloc, operator new, ...) so none pays for an extra call.
  *
  * malloc: one TLS load, the class index (computed for the small tier, one
- * table load for the medium tier), the pool's free list. No lock and no
- * atomic: only the owning thread touches pool->free.
+ * table load for the medium tier), the pool's free list, a prefetch of its
+ * next block. No lock and no atomic: only the owning thread touches
+ * pool->free.
  * free: a range compare decides pool or jemalloc; the block's pool is its
  * slot header's lead (a medium pool spans 4 or 16 slots, internal.h); a
  * block of this thread's pool goes back on its free list, with the freed

@@ -504,12 +504,19 @@ PGC_INTERNAL pgc_block *pgc__pool_mark_lost(const pgc_pool *pool, const pgc_bloc
 /* Hand out the head of pool's free list (not empty), owner only: every
  * malloc from a pool ends here. The mark test costs no cache miss (the
  * block's next is in the same line), and stops a double free before its
- * block is handed out a second time. */
+ * block is handed out a second time. The new head's line is fetched now,
+ * for the next malloc of the class: blocks other threads freed sit in
+ * their caches, and the fetch then overlaps the program's work
+ * (bench/prodcons 0.73-0.80 of the time in three sets of 9-11 runs;
+ * larson, churn, threads, medium, mixed, spawn within noise; one
+ * instruction). */
 static inline __attribute__((always_inline)) pgc_block *pgc_pool_take(pgc_pool *pool) {
     pgc_block *block = pool->free;
     if (pgc_unlikely(block->freed_mark != pgc_freed_mark(block)))
         return pgc__pool_mark_lost(pool, block);
-    pool->free = block->next;
+    pgc_block *next = block->next;
+    pool->free = next;
+    __builtin_prefetch(next, 1); /* NULL too: a prefetch never faults */
     block->freed_mark = 0;
     pool->used++;
     return block;
