@@ -108,6 +108,9 @@ void *JE(rallocx)(void *ptr, size_t size, int flags);
 size_t JE(sallocx)(const void *ptr, int flags);
 void JE(dallocx)(void *ptr, int flags);
 int JE(mallctl)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
+int JE(mallctlnametomib)(const char *name, size_t *mibp, size_t *miblenp);
+int JE(mallctlbymib)(const size_t *mib, size_t miblen, void *oldp, size_t *oldlenp, void *newp,
+                     size_t newlen);
 
 /* glibc's own allocator, for pointers that are not ours. */
 extern void __libc_free(void *);
@@ -737,31 +740,95 @@ static inline void huge_threshold_raise(size_t usable) {
         ;
 }
 
+/* The statistics cost: an epoch merges every arena's, about 180 thousand
+ * instructions (bench/huge.c, 5-25 MiB blocks: a check every four frees,
+ * 65% of the run's instructions). So a check first bounds the freed pages
+ * without them: those at the last read (dirty_then) plus the bytes every
+ * thread's checks counted freed since (freed_unread), with the pages in use
+ * read from each arena's own counter (experimental.arenas.<i>.pactivep, a
+ * pointer read once per arena). Only when the rule could hold at that bound
+ * are the statistics read. The bound is the one the rule always had: the
+ * frees other threads have not yet counted, under CHECK_BYTES each. */
+#define ACTIVE_ARENAS_MAX 256
+static _Atomic size_t freed_unread;             /* bytes checks counted since the last read */
+static size_t dirty_then;                       /* freed pages at the last read (0 after a purge) */
+static size_t *arena_active[ACTIVE_ARENAS_MAX]; /* arena i's pages in use, once it exists */
+static size_t active_mib[4], active_miblen;     /* experimental.arenas.<i>.pactivep */
+
 /* jemalloc's pages in use and freed, every arena's merged (an epoch first).
  * 0: no statistics. Called by the thread that set dirty_checking. */
-static int jemalloc_pages(size_t *active, size_t *dirty) {
+static int stats_read(size_t *active, size_t *dirty) {
+    size_t counted = atomic_load_explicit(&freed_unread, memory_order_relaxed);
     uint64_t epoch = 1;
     size_t len = sizeof *dirty;
     JE(mallctl)("epoch", &epoch, &(size_t){sizeof epoch}, &epoch, sizeof epoch);
     /* 4096: MALLCTL_ARENAS_ALL, every arena merged; in pages */
-    return JE(mallctl)("stats.arenas.4096.pdirty", dirty, &len, NULL, 0) == 0 &&
-           JE(mallctl)("stats.arenas.4096.pactive", active, &len, NULL, 0) == 0;
+    if (JE(mallctl)("stats.arenas.4096.pdirty", dirty, &len, NULL, 0) != 0 ||
+        JE(mallctl)("stats.arenas.4096.pactive", active, &len, NULL, 0) != 0)
+        return 0;
+    atomic_fetch_sub_explicit(&freed_unread, counted, memory_order_relaxed);
+    dirty_then = *dirty;
+    return 1;
+}
+
+/* jemalloc's pages in use, summed from each arena's counter, without an
+ * epoch: arenas 0 .. huge_arena (poolgc creates no others). 0: unknown (no
+ * huge arena, or more arenas than ACTIVE_ARENAS_MAX). By the thread that
+ * set dirty_checking. */
+static int active_read(size_t *active) {
+    unsigned arenas = huge_arena + 1;
+    if (!huge_arena || arenas > ACTIVE_ARENAS_MAX)
+        return 0;
+    if (!active_miblen) {
+        size_t n = 4;
+        if (JE(mallctlnametomib)("experimental.arenas.0.pactivep", active_mib, &n) != 0)
+            return 0;
+        active_miblen = n;
+    }
+    size_t sum = 0;
+    for (unsigned i = 0; i < arenas; i++) {
+        if (!arena_active[i]) {
+            size_t *p = NULL, len = sizeof p;
+            active_mib[2] = i;
+            if (JE(mallctlbymib)(active_mib, active_miblen, &p, &len, NULL, 0) != 0 || !p)
+                continue; /* not created yet: no pages */
+            arena_active[i] = p;
+        }
+        sum += __atomic_load_n(arena_active[i], __ATOMIC_RELAXED);
+    }
+    *active = sum;
+    return 1;
+}
+
+/* The rule above: 1 when jemalloc's freed pages (`dirty`) should go back,
+ * with `active` pages in use and a block of `freed` bytes just freed. Only
+ * ever truer for more freed pages, so a bound on them may be tested. */
+static int purge_due(size_t active, size_t dirty, size_t freed) {
+    size_t min = DIRTY_MIN / PGC_PAGE_SIZE;
+    size_t held = active + freed / PGC_PAGE_SIZE; /* the block freed may be replaced */
+    int grew = active + dirty > footprint_then + GROWTH / PGC_PAGE_SIZE && active > active_high;
+    return dirty > min && (dirty > held * DIRTY_MULT || (grew && dirty > active / DIRTY_DIV));
 }
 
 static PGC_NOINLINE void dirty_check(size_t freed) {
+    atomic_fetch_add_explicit(&freed_unread, freed_here, memory_order_relaxed);
     freed_here = 0;
     int expected = 0;
     if (!atomic_compare_exchange_strong(&dirty_checking, &expected, 1))
         return; /* another thread checks */
     int saved = errno;
     size_t dirty = 0, active = 0;
-    if (jemalloc_pages(&active, &dirty)) {
-        size_t footprint = active + dirty, min = DIRTY_MIN / PGC_PAGE_SIZE;
-        int grew = footprint > footprint_then + GROWTH / PGC_PAGE_SIZE && active > active_high;
-        size_t held = active + freed / PGC_PAGE_SIZE; /* the block freed may be replaced */
-        if (dirty > min && (dirty > held * DIRTY_MULT || (grew && dirty > active / DIRTY_DIV))) {
+    size_t unread = atomic_load_explicit(&freed_unread, memory_order_relaxed) / PGC_PAGE_SIZE;
+    int bounded = active_read(&active);
+    if (bounded && !purge_due(active, dirty_then + unread, freed)) {
+        if (active > active_high)
+            active_high = active;
+    } else if (stats_read(&active, &dirty)) {
+        size_t footprint = active + dirty;
+        if (purge_due(active, dirty, freed)) {
             JE(mallctl)("arena.4096.purge", NULL, NULL, NULL, 0);
             footprint = active;
+            dirty_then = 0;
         }
         footprint_then = footprint;
         if (active > active_high)
@@ -1204,10 +1271,11 @@ void pgc__large_pools_grew(size_t pool_bytes) {
     int saved = errno;
     size_t dirty = 0, active = 0;
     if (atomic_exchange_explicit(&freed_since_look, 0, memory_order_relaxed) &&
-        jemalloc_pages(&active, &dirty) && dirty > pool_bytes / POOL_DIRTY_DIV / PGC_PAGE_SIZE &&
+        stats_read(&active, &dirty) && dirty > pool_bytes / POOL_DIRTY_DIV / PGC_PAGE_SIZE &&
         dirty > active * DIRTY_MULT) {
         JE(mallctl)("arena.4096.purge", NULL, NULL, NULL, 0);
         footprint_then = active;
+        dirty_then = 0;
     }
     errno = saved;
     atomic_store(&dirty_checking, 0);
