@@ -61,7 +61,7 @@ static inline __attribute__((always_inline)) void pgc_free_fast(void *p) {
             block->next = pool->free;
             block->freed_mark = pgc_freed_mark(block);
             pool->free = block;
-            if (pgc_unlikely(--pool->used == 0 || pool->slow_free))
+            if (pgc_unlikely(pgc_pool_used_drop(pool)))
                 pgc__heap_free_local_slow(heap, pool);
             return;
         }

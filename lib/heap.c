@@ -110,7 +110,7 @@ static int unlist_if_full(pgc_heap *heap, pgc_pool *pool) {
     if (atomic_compare_exchange_strong_explicit(&pool->remote, &expected, PGC_REMOTE_FULL,
                                                 memory_order_acq_rel, memory_order_acquire)) {
         list_unlink(heap, pool);
-        pool->slow_free |= PGC_SLOW_FREE_UNLISTED;
+        pgc_pool_slow_set(pool, PGC_SLOW_FREE_UNLISTED);
         return 1;
     }
     pgc__pool_reclaim_remote(pool);
@@ -162,7 +162,7 @@ static void take_returned(pgc_heap *heap) {
     while (pool) {
         pgc_pool *next = pool->returned_next;
         pgc_assert((pool->slow_free & PGC_SLOW_FREE_UNLISTED) && pool->owner == heap);
-        pool->slow_free &= ~PGC_SLOW_FREE_UNLISTED;
+        pgc_pool_slow_clear(pool, PGC_SLOW_FREE_UNLISTED);
         pgc__pool_reclaim_remote(pool);
         if (pool->used == 0) {
             pool_retire(heap, pool, 1);
@@ -275,7 +275,7 @@ static PGC_NOINLINE void free_local_slow(pgc_heap *heap, pgc_pool *pool) {
             in_slow_path = 0;
             return; /* a remote free took it: it is on heap->returned */
         }
-        pool->slow_free &= ~PGC_SLOW_FREE_UNLISTED;
+        pgc_pool_slow_clear(pool, PGC_SLOW_FREE_UNLISTED);
         list_relist(heap, pool);
     }
     if (pool->used == 0) {
@@ -286,9 +286,20 @@ static PGC_NOINLINE void free_local_slow(pgc_heap *heap, pgc_pool *pool) {
     in_slow_path = 0;
 }
 
+/* The owner freed a block (the head of the free list, just pushed) into a
+ * pool that had none in use: the fast path's decrement took `used` below 0
+ * (and borrowed from slow_free, so nothing else may read the pool). */
+static PGC_COLD __attribute__((noreturn)) void free_into_empty_pool(const pgc_pool *pool) {
+    pgc__message_fatal("poolgc: free(): double free of %p (%u-byte block): its pool had no "
+                       "block in use",
+                       (const void *)pool->free, pool->block_size);
+}
+
 /* (A block freed into the pool the profiler counts takes this path, and only
  * this test, on every free: kept apart so that it saves no register.) */
 void pgc__heap_free_local_slow(pgc_heap *heap, pgc_pool *pool) {
+    if (pgc_unlikely(pool->used == UINT32_MAX))
+        free_into_empty_pool(pool);
     if (pgc_prof_free_counted(heap, pool))
         return; /* POOLGC_PROF counted it, and nothing else is to do (prof.h) */
     free_local_slow(heap, pool);

@@ -259,10 +259,13 @@ struct pgc_heap;
 #define PGC_REMOTE_COUNT(word) ((uint32_t)((word) >> PGC_REMOTE_COUNT_SHIFT))
 
 /* pool->slow_free: the reasons the owner's free of a block of this pool
- * continues on the slow path, after the fast path's push; 0 for most pools,
- * so the fast path tests one word for all of them. */
+ * continues on the slow path, after the fast path's push; 0 for most pools.
+ * Set and cleared with pgc_pool_slow_set and pgc_pool_slow_clear, which
+ * keep PGC_SLOW_FREE_ANY set with any reason: the free fast path tests
+ * `used` and slow_free as one signed word (pool->used_slow), negative then. */
 #define PGC_SLOW_FREE_UNLISTED 1u /* full and off the heap's class list */
 #define PGC_SLOW_FREE_PROF 4u     /* POOLGC_PROF counts frees into it (prof.c) */
+#define PGC_SLOW_FREE_ANY 0x80000000u
 
 /*
  * The states of a pool, and what moves it between them:
@@ -308,9 +311,23 @@ struct pgc_heap;
  */
 typedef struct pgc_pool {
     /* --- first cache line: the owner's, written on every malloc and free --- */
-    pgc_block *free;       /* returned and carved blocks, owner only */
-    uint32_t used;         /* blocks handed out, as the owner counts them */
-    uint32_t slow_free;    /* PGC_SLOW_FREE_*: why the owner's frees take the slow path */
+    pgc_block *free; /* returned and carved blocks, owner only */
+    /* The owner's free fast path decrements used_slow and takes the slow
+     * path when it is 0 or less: the pool emptied, a reason is set
+     * (PGC_SLOW_FREE_ANY is its sign bit), or `used` was 0 already (a
+     * double free). One test instead of two. */
+    union {
+        struct {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            uint32_t used;      /* blocks handed out, as the owner counts them */
+            uint32_t slow_free; /* PGC_SLOW_FREE_*: why the owner's frees take the slow path */
+#else
+            uint32_t slow_free;
+            uint32_t used;
+#endif
+        };
+        int64_t used_slow;
+    };
     uint32_t block_size;   /* class size in bytes */
     uint32_t cls;          /* size class 1..PGC_NUM_CLASSES */
     uint32_t next_offset;  /* bytes from the pool's first block to never-used space */
@@ -518,8 +535,31 @@ static inline __attribute__((always_inline)) pgc_block *pgc_pool_take(pgc_pool *
     pool->free = next;
     __builtin_prefetch(next, 1); /* NULL too: a prefetch never faults */
     block->freed_mark = 0;
-    pool->used++;
+    pool->used_slow++; /* the word the free fast path decrements: one width, no stall */
     return block;
+}
+
+/* --pool->used_slow <= 0, for the free fast path: one decrement of memory
+ * and its flags. GCC 12 compiles the C (below) to a load, a subtraction, a
+ * store and a test: three instructions more a free. */
+static inline __attribute__((always_inline)) int pgc_pool_used_drop(pgc_pool *pool) {
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+    int slow;
+    __asm__("decq %0" : "+m"(pool->used_slow), "=@ccle"(slow));
+    return slow;
+#else
+    return --pool->used_slow <= 0;
+#endif
+}
+
+/* Add or remove a reason for the owner's frees into pool to take the slow
+ * path (PGC_SLOW_FREE_*), keeping PGC_SLOW_FREE_ANY with any reason. */
+static inline void pgc_pool_slow_set(pgc_pool *pool, uint32_t reason) {
+    pool->slow_free |= reason | PGC_SLOW_FREE_ANY;
+}
+static inline void pgc_pool_slow_clear(pgc_pool *pool, uint32_t reason) {
+    uint32_t left = pool->slow_free & ~(reason | PGC_SLOW_FREE_ANY);
+    pool->slow_free = left ? left | PGC_SLOW_FREE_ANY : 0;
 }
 
 /* ---- heaps (heap.c) ----------------------------------------------------- */

@@ -563,7 +563,7 @@ static void unhand(pgc_prof_heap *ph, unsigned cls) {
         pool->used -= s.count;
     }
     if (ph->handed[cls]) {
-        ph->handed[cls]->slow_free &= ~PGC_SLOW_FREE_PROF;
+        pgc_pool_slow_clear(ph->handed[cls], PGC_SLOW_FREE_PROF);
         ph->handed[cls] = NULL;
     }
 }
@@ -589,7 +589,7 @@ static void hand_over(pgc_heap *heap, pgc_prof_heap *ph, pgc_pool *pool, prof_th
     uint32_t size = pool->block_size;
     uint32_t bytes = pool->next_offset - pool->used * size; /* on its free list (internal.h) */
     ph->handed[cls] = pool;
-    pool->slow_free |= PGC_SLOW_FREE_PROF;
+    pgc_pool_slow_set(pool, PGC_SLOW_FREE_PROF);
     set_current(heap, cls, pool);
     if ((int64_t)bytes < t->left) {
         t->left -= bytes;
@@ -693,7 +693,7 @@ static void free_due(pgc_heap *heap, pgc_pool *pool) {
     pgc_prof_heap *ph = heap->prof;
     unsigned cls = pool->cls;
     if (pgc_unlikely(!ph || ph->handed[cls] != pool)) {
-        pool->slow_free &= ~PGC_SLOW_FREE_PROF; /* never expected */
+        pgc_pool_slow_clear(pool, PGC_SLOW_FREE_PROF); /* never expected */
         return;
     }
     /* The list from that block down (all counted) becomes a segment, and
@@ -708,7 +708,7 @@ static void free_due(pgc_heap *heap, pgc_pool *pool) {
 
 int pgc__prof_free_due(pgc_heap *heap, pgc_pool *pool) {
     free_due(heap, pool);
-    return pool->slow_free == PGC_SLOW_FREE_PROF && pool->used != 0;
+    return pool->slow_free == (PGC_SLOW_FREE_PROF | PGC_SLOW_FREE_ANY) && pool->used != 0;
 }
 
 void pgc__prof_heap_flush(pgc_heap *heap) {

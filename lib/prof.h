@@ -104,7 +104,7 @@ static inline int pgc_prof_free_counted(pgc_heap *heap, pgc_pool *pool) {
         return 0;
     if (pgc_unlikely((pgc__prof_thread.left -= pool->block_size) <= 0))
         return pgc__prof_free_due(heap, pool);
-    return pool->slow_free == PGC_SLOW_FREE_PROF && pool->used != 0;
+    return pool->slow_free == (PGC_SLOW_FREE_PROF | PGC_SLOW_FREE_ANY) && pool->used != 0;
 }
 /* reclaim_all (heap.c): stop counting heap's pools (segments go back to
  * their pool; owner, or heaps lock held for an abandoned heap). */

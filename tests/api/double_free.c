@@ -13,7 +13,8 @@
  * thread and once from the owner; a medium block in a later slot of its
  * 64 KiB pool, by its owner and by another thread; a double free in a pool
  * whose other blocks are then all freed but one (the count says empty, one
- * block is still in use: the pool must not be reused); a write into a free
+ * block is still in use: the pool must not be reused); the only block in
+ * use in its pool, freed twice (caught at the second free); a write into a free
  * block's second word, caught by the next malloc. A block whose own data
  * looks like the freed mark (its second word holding the complement of its
  * address) is freed normally, not reported.
@@ -155,6 +156,15 @@ static void twice_then_pool_empties(void) {
         free(mine[i]);
 }
 
+/* The only block of its pool freed twice: the pool has none in use at the
+ * second free, caught then (no other block of this class is allocated). */
+static void twice_the_only_block(void) {
+    void *volatile p = malloc(472);
+    announce(p);
+    free(p);
+    free(p);
+}
+
 /* A free block's second word overwritten: caught when malloc takes it. */
 static void write_after_free(void) {
     uintptr_t *volatile p = malloc(64);
@@ -240,6 +250,9 @@ int main(void) {
     expect_abort("twice in a wide pool, from another thread",
                  twice_in_a_wide_pool_from_another_thread);
     expect_abort("twice, then its pool empties", twice_then_pool_empties);
+    expect_abort_naming("twice, the only block of its pool", twice_the_only_block, "double free");
+    expect_abort_naming("twice, the only block of its pool", twice_the_only_block,
+                        "no block in use");
     expect_abort_naming("a write after free", write_after_free, "write to it after its free");
     char err[1024], addr[32];
     int status = run(data_like_the_mark, err, sizeof err, addr, sizeof addr);
