@@ -174,12 +174,18 @@ static void take_returned(pgc_heap *heap) {
 }
 
 /* A pool of class cls with a free block, or NULL when the region is
- * exhausted: the listed pools first (a dry head leaves the list), then the
- * full pools other threads freed into, then a spare or a new pool. */
+ * exhausted: the listed pools first (each takes back what other threads
+ * freed into it, then carves; a dry head leaves the list), then the full
+ * pools other threads freed into, then a spare or a new pool. */
 static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
     pgc_pool *pool;
     for (int pass = 0; pass < 2; pass++) {
         while ((pool = heap->partial[cls]) != NULL) {
+            /* Blocks other threads freed first, then new ones: a pool whose
+             * blocks cross threads stays as compact as their traffic
+             * (bench/prodcons: 2.3 MiB peak when carving came first, 2.1). */
+            if (!pool->free && atomic_load_explicit(&pool->remote, memory_order_relaxed))
+                pgc__pool_reclaim_remote(pool);
             if (pool->free || pgc__pool_extend(pool))
                 return pool;
             if (!unlist_if_full(heap, pool) && pool->free)

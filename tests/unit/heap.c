@@ -8,6 +8,8 @@
  *   and the next class that needs a pool reuses it; the same for a medium
  *   class's wide pool, a spare for medium classes, whose blocks in its
  *   later slots go back to it too;
+ * - a pool whose free list runs dry takes back the blocks other threads
+ *   freed before it carves more;
  * - a thread that exits abandons its heap, and the next new thread adopts it
  *   with the pools it still has.
  * pgc__heap_check then finds the heap consistent.
@@ -130,6 +132,30 @@ int main(void) {
     free(wq);
     for (int i = 0; i < 3; i++)
         free(w[i]);
+    pgc__heap_check(heap);
+
+    /* A dry free list takes back what other threads freed before more of
+     * the pool is carved. */
+    enum { CARVED_MAX = 64 };
+    void *c[CARVED_MAX];
+    int nc = 0;
+    c[nc++] = malloc(208);
+    pgc_pool *cp = pgc_pool_of(c[0]);
+    while (cp->free && nc < CARVED_MAX)
+        c[nc++] = malloc(208);
+    uint32_t carved = cp->next_offset;
+    CHECK(!cp->free && carved <= cp->max_offset, "208-byte pool: %d blocks, list %p, carved %u", nc,
+          (void *)cp->free, carved);
+    blocks[0] = c[nc / 2];
+    from = 0, to = 1;
+    run(free_some, NULL);
+    void *back = malloc(208);
+    CHECK(back == c[nc / 2] && cp->next_offset == carved,
+          "dry list: got %p, not the block freed by another thread %p (carved %u, was %u)", back,
+          c[nc / 2], cp->next_offset, carved);
+    c[nc / 2] = back;
+    for (int i = 0; i < nc; i++)
+        free(c[i]);
     pgc__heap_check(heap);
 
     /* Thread exit abandons the heap; the next thread adopts it. */
