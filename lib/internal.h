@@ -263,9 +263,9 @@ struct pgc_heap;
  * Set and cleared with pgc_pool_slow_set and pgc_pool_slow_clear, which
  * keep PGC_SLOW_FREE_ANY set with any reason: the free fast path tests
  * `used` and slow_free as one signed word (pool->used_slow), negative then. */
-#define PGC_SLOW_FREE_UNLISTED 1u /* full and off the heap's class list */
-#define PGC_SLOW_FREE_PROF 4u     /* POOLGC_PROF counts frees into it (prof.c) */
-#define PGC_SLOW_FREE_ANY 0x80000000u
+#define PGC_SLOW_FREE_UNLISTED 1u     /* full and off the heap's class list */
+#define PGC_SLOW_FREE_PROF 4u         /* POOLGC_PROF counts frees into it (prof.c) */
+#define PGC_SLOW_FREE_ANY 0x80000000u /* with any reason: used_slow's sign bit */
 
 /*
  * The states of a pool, and what moves it between them:

@@ -819,8 +819,7 @@ static PGC_NOINLINE void dirty_check(size_t freed) {
     int saved = errno;
     size_t dirty = 0, active = 0;
     size_t unread = atomic_load_explicit(&freed_unread, memory_order_relaxed) / PGC_PAGE_SIZE;
-    int bounded = active_read(&active);
-    if (bounded && !purge_due(active, dirty_then + unread, freed)) {
+    if (active_read(&active) && !purge_due(active, dirty_then + unread, freed)) {
         if (active > active_high)
             active_high = active;
     } else if (stats_read(&active, &dirty)) {
@@ -868,7 +867,7 @@ static inline size_t free_counted(void *p) {
 }
 
 /* Set by every block given back to jemalloc, cleared by each look of
- * pgc__large_pools_grew: its statistics (an epoch, about 100 thousand
+ * pgc__large_pools_grew: its statistics (an epoch, about 180 thousand
  * instructions) are read only when a free since the last look may have
  * added freed pages. */
 static _Atomic int freed_since_look;

@@ -193,6 +193,9 @@ void pgc__pool_check(const pgc_pool *pool) {
     pgc_verify(pool->block_starts == UINT64_MAX / pool->block_size + 1);
     pgc_verify(pool->next_offset <= pool->max_offset + pool->block_size);
     pgc_verify(pool->next_offset % pool->block_size == 0); /* whole blocks carved */
+    /* no reason, or reasons with their sign bit (the free fast path's test) */
+    pgc_verify(pool->slow_free == 0 ||
+               ((pool->slow_free & PGC_SLOW_FREE_ANY) && (pool->slow_free & ~PGC_SLOW_FREE_ANY)));
     uintptr_t data = (uintptr_t)pgc_pool_data(pool);
     uint32_t carved = pool->next_offset / pool->block_size;
     uint32_t listed = 0;
